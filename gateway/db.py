@@ -1,0 +1,187 @@
+"""The connection pool, the one CALL, and database errors → catalogue codes (one table).
+
+This is the only module of the gateway that sends SQL; the SQL it sends is ``CALL`` of the
+procedures in ``sql/procedures/`` and nothing else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import asyncmy
+from asyncmy.errors import MySQLError
+
+from gateway.dburl import DatabaseURL
+from gateway.errors import Problem
+
+Direction = Literal["archive", "dearchive"]
+
+# errno → catalogue code, for errors that are not the procedures' own SIGNALs.
+UNAVAILABLE_ERRNOS = frozenset({1040, 1053, 1152, 1158, 1159, 1160, 1161, 1927, 2002, 2003,
+                                2006, 2013, 2055})
+RETRY_ERRNOS = frozenset({1213, 1205})  # deadlock, lock wait timeout: the call left nothing
+ERRNO_CODES: dict[int, str] = {
+    **dict.fromkeys(UNAVAILABLE_ERRNOS, "database_unavailable"),
+    **dict.fromkeys(RETRY_ERRNOS, "database_unavailable"),
+}
+SIGNAL_ERRNO = 1644  # SIGNAL SQLSTATE '45000' from the procedures: '<code>: <text>'
+RETRIES = 3
+RETRY_AFTER_SECONDS = "5"
+
+
+@dataclass(frozen=True)
+class LeadResult:
+    lead_id: int
+    inserted: bool
+    updated: bool
+    deleted: bool
+    reason: str | None
+
+
+async def connect(url: DatabaseURL) -> Any:
+    """One connection, autocommit on (the installer and the command line use it)."""
+    return await asyncmy.connect(autocommit=True, **url.connect_args())
+
+
+def source_table(direction: Direction) -> str:
+    return "vicidial_list" if direction == "archive" else "vicidial_list_archive"
+
+
+def target_table(direction: Direction) -> str:
+    return "vicidial_list_archive" if direction == "archive" else "vicidial_list"
+
+
+def to_problem(exc: BaseException, direction: Direction, details: Sequence[Sequence[Any]]) -> Problem:
+    """The one mapping from a database error to a catalogue entry."""
+    if isinstance(exc, MySQLError) and exc.args and exc.args[0] == SIGNAL_ERRNO:
+        text = str(exc.args[1])
+        code = text.split(":", 1)[0]
+        params = {"source": source_table(direction), "target": target_table(direction)}
+        if code == "leads_not_found":
+            missing = [int(row[0]) for row in details]
+            archived = [int(row[0]) for row in details if row[1]]
+            extra: dict[str, Any] = {"lead_ids": missing}
+            if direction == "archive":
+                extra["already_archived"] = archived
+            return Problem(code, extra=extra, params=params)
+        if code == "schema_mismatch":
+            columns = [{"column": str(row[0]), "problem": str(row[1])} for row in details]
+            return Problem(code, extra={"columns": columns}, params=params)
+        if code in {"missing_lead_ids", "invalid_lead_ids", "too_many_lead_ids",
+                    "duplicate_lead_ids"}:
+            ids = [int(n) for n in re.findall(r"\d+", text.split(":", 2)[-1])]
+            extra = {"lead_ids": ids} if code == "duplicate_lead_ids" else {}
+            return Problem(code, extra=extra)
+        return Problem("internal_error")
+    errno = exc.args[0] if isinstance(exc, MySQLError) and exc.args else None
+    if isinstance(exc, OSError | asyncio.TimeoutError) or errno in ERRNO_CODES:
+        return Problem("database_unavailable", headers={"Retry-After": RETRY_AFTER_SECONDS})
+    return Problem("internal_error")
+
+
+def is_broken(exc: BaseException) -> bool:
+    errno = exc.args[0] if isinstance(exc, MySQLError) and exc.args else None
+    return isinstance(exc, OSError | asyncio.TimeoutError) or errno in UNAVAILABLE_ERRNOS
+
+
+class Database:
+    """The gateway's pool. ``autocommit=True``: a connection never goes back mid-transaction."""
+
+    def __init__(self, url: DatabaseURL, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.pool_size = pool_size
+        self._pool: Any = None
+
+    async def open(self) -> None:
+        self._pool = await asyncmy.create_pool(
+            minsize=0, maxsize=self.pool_size, pool_recycle=600, autocommit=True,
+            connect_timeout=5, **self.url.connect_args(),
+        )
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            await self._pool.wait_closed()
+            self._pool = None
+
+    async def call(self, procedure: str, args: Sequence[Any]) -> list[list[tuple[Any, ...]]]:
+        """``CALL procedure(args)``; returns every result set. Raises the driver's error with
+        the result sets read before it in ``exc.result_sets``."""
+        if self._pool is None:
+            await self.open()
+        placeholders = ", ".join(["%s"] * len(args))
+        async with self._pool.acquire() as conn:
+            sets: list[list[tuple[Any, ...]]] = []
+            try:
+                async with conn.cursor() as cur:
+                    await cur.execute(f"CALL {procedure}({placeholders})", tuple(args))
+                    while True:
+                        if cur.description:
+                            sets.append(list(await cur.fetchall()))
+                        if not await cur.nextset():
+                            break
+            except BaseException as exc:
+                if is_broken(exc) or not isinstance(exc, MySQLError):
+                    conn.close()
+                exc.result_sets = sets  # type: ignore[attr-defined]
+                raise
+            return sets
+
+    async def move(
+        self,
+        direction: Direction,
+        lead_ids: Sequence[int],
+        *,
+        insert: bool,
+        update: bool,
+        delete: bool,
+        actor: str,
+        request_id: str,
+    ) -> list[LeadResult]:
+        """The one CALL of a request. Deadlocks are retried: the call left nothing behind."""
+        args = [direction, actor, request_id, json.dumps(list(lead_ids)), insert, update, delete]
+        for attempt in range(RETRIES + 1):
+            try:
+                sets = await self.call("lead_archive_move", args)
+                break
+            except (MySQLError, OSError, asyncio.TimeoutError) as exc:
+                errno = exc.args[0] if isinstance(exc, MySQLError) and exc.args else None
+                if errno in RETRY_ERRNOS and attempt < RETRIES:
+                    await asyncio.sleep(0.05 * (attempt + 1))
+                    continue
+                details = getattr(exc, "result_sets", [])
+                raise to_problem(exc, direction, details[-1] if details else []) from exc
+        rows = sets[-1] if sets else []
+        return [
+            LeadResult(int(r[0]), bool(r[1]), bool(r[2]), bool(r[3]), r[4] and str(r[4]))
+            for r in rows
+        ]
+
+    async def authenticate(self, key_sha256: bytes) -> tuple[str, bytes] | None:
+        """The active API user holding this key hash, with the stored hash."""
+        try:
+            sets = await self.call("lead_archive_authenticate", [key_sha256])
+        except (MySQLError, OSError, asyncio.TimeoutError) as exc:
+            raise to_problem(exc, "archive", []) from exc
+        rows = sets[-1] if sets else []
+        if not rows:
+            return None
+        return str(rows[0][0]), bytes(rows[0][1])
+
+    async def check(self) -> list[str]:
+        """The ``db check`` report, on a pooled connection."""
+        from gateway import installer
+
+        if self._pool is None:
+            await self.open()
+        async with self._pool.acquire() as conn:
+            try:
+                return await installer.check(conn)
+            except BaseException:
+                conn.close()
+                raise

@@ -1,0 +1,125 @@
+"""The error catalogue and the exception hierarchy, written once.
+
+Every refusal the product can give has one entry in ``CATALOGUE``: its machine ``code``, the
+HTTP status and the published ``message`` (kept word for word: existing clients parse it).
+The stored procedures raise ``SQLSTATE 45000`` with ``MESSAGE_TEXT`` starting ``<code>:``
+using the same code strings; ``gateway.db`` maps them back through this table.
+
+Exceptions::
+
+    LeadArchiveError            base of everything this package raises on purpose
+    ├── ConfigError             a bad setting (environment, command line)
+    ├── UnsupportedServer       a database server the procedures cannot run on
+    └── Problem                 a refusal with a catalogue entry (HTTP answer, SQL error)
+
+This module imports nothing from the project.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Entry:
+    status: int
+    message: str
+
+
+CATALOGUE: dict[str, Entry] = {
+    "invalid_api_key": Entry(401, "unable to validate api user"),
+    "too_many_requests": Entry(429, "too many failed attempts, retry later"),
+    "office_hours": Entry(403, "api cannot be executed during office hours time condition"),
+    "unsupported_media_type": Entry(415, "content type must be application/json"),
+    "payload_too_large": Entry(413, "request body is too large"),
+    "malformed_json": Entry(400, "request body must be a json object"),
+    "invalid_insert_leads": Entry(400, "insert_leads must be a boolean value"),
+    "invalid_update_leads": Entry(400, "update_leads must be a boolean value"),
+    "invalid_delete_leads": Entry(400, "delete_leads must be a boolean value"),
+    "missing_lead_ids": Entry(400, "lead_ids must contain atleast 1 value"),
+    "invalid_lead_ids": Entry(400, "lead_ids must only contain integer values"),
+    "too_many_lead_ids": Entry(400, "lead_ids cannot exceed {max_leads} values"),
+    "duplicate_lead_ids": Entry(400, "lead_ids cannot contain duplicate values"),
+    "unknown_field": Entry(400, "unknown field in request body"),
+    "schema_mismatch": Entry(409, "{target} does not match {source}"),
+    "leads_not_found": Entry(400, "specified lead_ids do not exist in {source}"),
+    "not_found": Entry(404, "not found"),
+    "method_not_allowed": Entry(405, "method not allowed"),
+    "not_ready": Entry(503, "database is not ready"),
+    "database_unavailable": Entry(503, "database is unavailable, retry later"),
+    "internal_error": Entry(500, "internal error"),
+}
+
+# The order in which body checks answer (contract §3, rows 5-13): the first failing one names
+# the response, every failing one is listed in ``errors``.
+BODY_CHECK_ORDER: tuple[str, ...] = (
+    "malformed_json",
+    "invalid_insert_leads",
+    "invalid_update_leads",
+    "invalid_delete_leads",
+    "missing_lead_ids",
+    "invalid_lead_ids",
+    "too_many_lead_ids",
+    "duplicate_lead_ids",
+    "unknown_field",
+)
+
+
+class LeadArchiveError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class ConfigError(LeadArchiveError):
+    """A setting is missing or invalid; the message is one line for the operator."""
+
+
+class UnsupportedServer(LeadArchiveError):
+    """The database server is too old (or of a kind) the procedures cannot run on."""
+
+
+@dataclass
+class Problem(LeadArchiveError):
+    """A refusal with a catalogue entry.
+
+    ``extra`` holds the entry's additional keys (``lead_ids``, ``lead_errors``, ``columns``,
+    ``errors`` …); ``params`` fills the message's placeholders; ``headers`` are added to the
+    HTTP answer.
+    """
+
+    code: str
+    extra: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.code not in CATALOGUE:
+            raise KeyError(f"unknown problem code {self.code!r}")
+        super().__init__(self.code)
+
+    @property
+    def status(self) -> int:
+        return CATALOGUE[self.code].status
+
+    @property
+    def message(self) -> str:
+        defaults = {
+            "max_leads": 500,
+            "source": "vicidial_list",
+            "target": "vicidial_list_archive",
+        }
+        return CATALOGUE[self.code].message.format(**{**defaults, **self.params})
+
+    def body(self, request_id: str) -> dict[str, Any]:
+        """The JSON answer: the published keys first, then ``code`` and ``request_id``."""
+        out: dict[str, Any] = {"message": self.message}
+        if "lead_ids" in self.extra:
+            out["lead_errors"] = len(self.extra["lead_ids"])
+            out["lead_ids"] = self.extra["lead_ids"]
+        out["http_code"] = self.status
+        out["code"] = self.code
+        out["request_id"] = request_id
+        for key, value in self.extra.items():
+            if key != "lead_ids":
+                out[key] = value
+        return out

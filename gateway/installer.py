@@ -1,0 +1,195 @@
+"""Loads ``sql/`` into a server: ``db install``, ``db check``, ``db create-archive``.
+
+The SQL files are written for the ``mariadb`` client (``DELIMITER`` included) so that a DBA can
+source them by hand; :func:`split_statements` does what the client does with them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gateway.errors import UnsupportedServer
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+ROUTINE_COMMENT = "lead-archive 1"
+MIN_MARIADB = (10, 3)
+MIN_MYSQL = (8, 0)
+LEAD_TABLES = ("vicidial_list", "vicidial_list_archive")
+
+
+def split_statements(text: str) -> list[str]:
+    """Split a client script into statements, honouring ``DELIMITER`` lines."""
+    statements: list[str] = []
+    delimiter = ";"
+    buffer: list[str] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not buffer and (not stripped or stripped.startswith("--")):
+            continue
+        match = re.fullmatch(r"(?i)delimiter\s+(\S+)", stripped)
+        if match and not buffer:
+            delimiter = match.group(1)
+            continue
+        buffer.append(line)
+        if stripped.endswith(delimiter):
+            statement = "\n".join(buffer).rstrip()[: -len(delimiter)].strip()
+            if statement:
+                statements.append(statement)
+            buffer = []
+    tail = "\n".join(buffer).strip()
+    if tail:
+        statements.append(tail)
+    return statements
+
+
+def parse_server_version(version: str) -> tuple[str, tuple[int, ...]]:
+    """``'10.11.19-MariaDB-0+deb12u1'`` → ``('MariaDB', (10, 11, 19))``."""
+    match = re.match(r"(\d+)\.(\d+)\.(\d+)", version)
+    numbers = tuple(int(n) for n in match.groups()) if match else (0, 0, 0)
+    kind = "MariaDB" if "mariadb" in version.lower() else "MySQL"
+    return kind, numbers
+
+
+def require_supported(version: str) -> None:
+    kind, numbers = parse_server_version(version)
+    least = MIN_MARIADB if kind == "MariaDB" else MIN_MYSQL
+    if numbers[:2] < least:
+        wanted = ".".join(map(str, least))
+        raise UnsupportedServer(
+            f"{kind} {version} is not supported: lead-archive needs {kind} {wanted} or later"
+        )
+
+
+@dataclass(frozen=True)
+class Routine:
+    name: str
+    path: Path
+    body: str
+
+    @classmethod
+    def load(cls, path: Path) -> Routine:
+        text = path.read_text()
+        match = re.search(r"(?is)CREATE\s+PROCEDURE\s+`?(\w+)`?.*?\n(BEGIN\b.*\bEND)\s*//", text)
+        if not match:
+            raise ValueError(f"{path}: no CREATE PROCEDURE … BEGIN … END // found")
+        return cls(name=match.group(1), path=path, body=match.group(2))
+
+
+def routines() -> list[Routine]:
+    return [Routine.load(p) for p in sorted((SQL_DIR / "procedures").glob("*.sql"))]
+
+
+def schema_files() -> list[Path]:
+    return sorted((SQL_DIR / "schema").glob("*.sql"))
+
+
+async def run_script(conn: Any, text: str) -> None:
+    async with conn.cursor() as cur:
+        for statement in split_statements(text):
+            await cur.execute(statement)
+            while await cur.nextset():
+                pass
+
+
+async def query(conn: Any, sql: str, args: Any = None) -> list[tuple[Any, ...]]:
+    async with conn.cursor() as cur:
+        await cur.execute(sql, args)
+        rows = list(await cur.fetchall())
+        while await cur.nextset():
+            pass
+        return rows
+
+
+async def server_version(conn: Any) -> str:
+    rows = await query(conn, "SELECT VERSION()")
+    return str(rows[0][0])
+
+
+async def existing_tables(conn: Any) -> set[str]:
+    rows = await query(
+        conn,
+        "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
+    )
+    return {str(r[0]) for r in rows}
+
+
+async def installed_routines(conn: Any) -> dict[str, tuple[str, str]]:
+    """name → (body, comment) of the procedures in the current database."""
+    rows = await query(
+        conn,
+        "SELECT ROUTINE_NAME, ROUTINE_DEFINITION, ROUTINE_COMMENT FROM information_schema.ROUTINES"
+        " WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_TYPE = 'PROCEDURE'",
+    )
+    return {str(r[0]): (str(r[1] or ""), str(r[2] or "")) for r in rows}
+
+
+async def install(conn: Any) -> list[str]:
+    """Create or upgrade the project's tables and procedures. Returns what changed."""
+    version = await server_version(conn)
+    require_supported(version)
+    changes: list[str] = []
+    tables = await existing_tables(conn)
+    for path in schema_files():
+        await run_script(conn, path.read_text())
+        if path.stem not in tables:
+            changes.append(f"created table {path.stem}")
+    installed = await installed_routines(conn)
+    for routine in routines():
+        current = installed.get(routine.name)
+        if _current(current, routine):
+            continue
+        await run_script(conn, routine.path.read_text())
+        verb = "updated" if current else "created"
+        changes.append(f"{verb} procedure {routine.name}")
+    return changes
+
+
+async def check(conn: Any) -> list[str]:
+    """The readiness report: one line per problem; empty means ready."""
+    problems: list[str] = []
+    version = await server_version(conn)
+    try:
+        require_supported(version)
+    except UnsupportedServer as exc:
+        return [str(exc)]
+    tables = await existing_tables(conn)
+    for table in LEAD_TABLES:
+        if table not in tables:
+            hint = " (lead-archive db create-archive)" if table == "vicidial_list_archive" else ""
+            problems.append(f"table {table} does not exist{hint}")
+    for path in schema_files():
+        if path.stem not in tables:
+            problems.append(f"table {path.stem} does not exist (lead-archive db install)")
+    installed = await installed_routines(conn)
+    stale = [r.name for r in routines() if not _current(installed.get(r.name), r)]
+    for name in stale:
+        state = "is not at this version" if name in installed else "is not installed"
+        problems.append(f"procedure {name} {state} (lead-archive db install)")
+    if "lead_archive_check" not in stale and all(t in tables for t in LEAD_TABLES):
+        for direction, column, problem in await query(conn, "CALL lead_archive_check()"):
+            where = f"column {column}: " if column else ""
+            problems.append(f"{direction}: {where}{problem}")
+    return problems
+
+
+async def create_archive(conn: Any) -> list[str]:
+    """Create vicidial_list_archive as VICIdial documents it, when it is missing."""
+    tables = await existing_tables(conn)
+    if "vicidial_list_archive" in tables:
+        return []
+    if "vicidial_list" not in tables:
+        raise UnsupportedServer("table vicidial_list does not exist in this database")
+    await run_script(conn, (SQL_DIR / "vicidial" / "create_archive.sql").read_text())
+    return ["created table vicidial_list_archive (LIKE vicidial_list, lead_id without AUTO_INCREMENT)"]
+
+
+def _current(installed: tuple[str, str] | None, routine: Routine) -> bool:
+    """Installed at this version? An account without SELECT on the routines sees no body
+    (ROUTINE_DEFINITION is NULL): then the version comment decides."""
+    if installed is None:
+        return False
+    body, comment = installed
+    return comment == ROUTINE_COMMENT and (not body or body == routine.body)

@@ -1,0 +1,144 @@
+"""A private MariaDB server from the local binaries, for the demo, the tests and benchmarks.
+
+Own datadir, socket and port; VICIdial-like settings (MyISAM, ``utf8mb3_unicode_ci``,
+non-strict ``sql_mode``). It never touches a server already running on the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gateway.dburl import DatabaseURL
+from gateway.errors import LeadArchiveError
+
+VICIDIAL_SETTINGS = (
+    "--sql-mode=NO_ENGINE_SUBSTITUTION",
+    "--default-storage-engine=MyISAM",
+    "--character-set-server=utf8mb3",
+    "--collation-server=utf8mb3_unicode_ci",
+    "--binlog-format=mixed",
+)
+
+
+class ServerError(LeadArchiveError):
+    """The private server could not be found, initialised or started."""
+
+
+def find_binary(*names: str) -> str | None:
+    for name in names:
+        found = shutil.which(name) or next(
+            (str(p) for d in ("/usr/sbin", "/usr/bin", "/usr/local/bin")
+             if (p := Path(d) / name).is_file()),
+            None,
+        )
+        if found:
+            return found
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class PrivateServer:
+    """``with PrivateServer() as server: server.url('asterisk')``."""
+
+    base_dir: Path | None = None
+    extra_args: tuple[str, ...] = ()
+    port: int = 0
+    keep: bool = False
+    _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _made_dir: bool = field(default=False, repr=False)
+
+    @property
+    def datadir(self) -> Path:
+        assert self.base_dir is not None
+        return self.base_dir / "data"
+
+    @property
+    def socket_path(self) -> Path:
+        assert self.base_dir is not None
+        return self.base_dir / "mysqld.sock"
+
+    @property
+    def log_path(self) -> Path:
+        assert self.base_dir is not None
+        return self.base_dir / "mariadbd.log"
+
+    def url(self, database: str) -> DatabaseURL:
+        return DatabaseURL(user="root", password="", host="127.0.0.1", port=self.port,
+                           database=database)
+
+    def start(self, timeout: float = 60.0) -> PrivateServer:
+        mariadbd = find_binary("mariadbd", "mysqld")
+        install_db = find_binary("mariadb-install-db", "mysql_install_db")
+        if not mariadbd or not install_db:
+            raise ServerError(
+                "MariaDB server binaries not found: install them (Debian: apt-get install "
+                "mariadb-server) or use docker compose"
+            )
+        if self.base_dir is None:
+            self.base_dir = Path(tempfile.mkdtemp(prefix="lead-archive-mariadb-"))
+            self._made_dir = True
+        self.base_dir.mkdir(parents=True, exist_ok=True)
+        if self.datadir.exists():
+            shutil.rmtree(self.datadir)
+        self.datadir.mkdir()
+        user = ["--user=root"] if os.geteuid() == 0 else []
+        init = subprocess.run(
+            [install_db, "--no-defaults", f"--datadir={self.datadir}",
+             "--auth-root-authentication-method=normal", "--skip-test-db", *user],
+            capture_output=True, text=True, check=False,
+        )
+        if init.returncode != 0:
+            raise ServerError(f"mariadb-install-db failed: {init.stderr.strip()[-300:]}")
+        self.port = self.port or free_port()
+        with open(self.log_path, "wb") as log:
+            self._process = subprocess.Popen(
+                [mariadbd, "--no-defaults", f"--datadir={self.datadir}",
+                 f"--socket={self.socket_path}", f"--port={self.port}",
+                 "--bind-address=127.0.0.1", f"--pid-file={self.base_dir / 'mariadbd.pid'}",
+                 "--skip-name-resolve", "--innodb-buffer-pool-size=256M",
+                 "--key-buffer-size=256M", *VICIDIAL_SETTINGS, *self.extra_args, *user],
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                tail = self.log_path.read_text(errors="replace")[-500:]
+                raise ServerError(f"mariadbd exited at start: {tail.strip()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return self
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise ServerError(f"mariadbd did not answer on port {self.port} within {timeout:.0f}s")
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._process = None
+        if self._made_dir and not self.keep and self.base_dir is not None:
+            shutil.rmtree(self.base_dir, ignore_errors=True)
+
+    def __enter__(self) -> PrivateServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,106 @@
+"""Environment → one typed, validated :class:`Settings` (contract §2).
+
+A ``.env`` file in the working directory may supply variables; the real environment wins.
+Every invalid value raises :class:`~gateway.errors.ConfigError` with one line naming it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from gateway.dburl import DatabaseURL
+from gateway.errors import ConfigError
+from gateway.office_hours import Schedule
+
+PROCEDURE_MAX_LEADS = 500
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: DatabaseURL | None
+    office_hours: Schedule
+    timezone: ZoneInfo
+    max_leads: int = PROCEDURE_MAX_LEADS
+    call_time_id: str | None = None
+    pool_size: int = 10
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, require_database: bool = True
+    ) -> Settings:
+        env = dict(read_dotenv(Path(".env"))) if environ is None else {}
+        env.update(os.environ if environ is None else environ)
+        url = env.get("LEAD_ARCHIVE_DATABASE_URL", "").strip()
+        if not url and require_database:
+            raise ConfigError("LEAD_ARCHIVE_DATABASE_URL is not set (mysql://USER:PASSWORD@HOST:PORT/DATABASE)")
+        return cls(
+            database_url=DatabaseURL.parse(url) if url else None,
+            office_hours=Schedule.parse(env.get("LEAD_ARCHIVE_OFFICE_HOURS", "mon-fri 08:00-18:00")),
+            timezone=_zone(env.get("LEAD_ARCHIVE_TIMEZONE", "").strip()),
+            max_leads=_int(env, "LEAD_ARCHIVE_MAX_LEADS", PROCEDURE_MAX_LEADS, 1, PROCEDURE_MAX_LEADS),
+            call_time_id=env.get("LEAD_ARCHIVE_CALL_TIME_ID", "").strip() or None,
+            pool_size=_int(env, "LEAD_ARCHIVE_POOL_SIZE", 10, 1, 200),
+        )
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """``KEY=VALUE`` lines; ``#`` comments, ``export`` and surrounding quotes allowed."""
+    if not path.is_file():
+        return {}
+    out: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.removeprefix("export ").split("=", 1)
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        out[key.strip()] = value
+    return out
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, not {value}")
+    return value
+
+
+def _zone(name: str) -> ZoneInfo:
+    if not name:
+        return local_zone()
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"LEAD_ARCHIVE_TIMEZONE: {name!r} is not an IANA time zone") from None
+
+
+def local_zone() -> ZoneInfo:
+    """The host's zone: ``TZ``, ``/etc/timezone``, the ``/etc/localtime`` link, else UTC."""
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    timezone_file = Path("/etc/timezone")
+    if timezone_file.is_file():
+        candidates.append(timezone_file.read_text().strip())
+    localtime = Path("/etc/localtime")
+    if localtime.is_symlink():
+        target = str(localtime.resolve())
+        if "zoneinfo/" in target:
+            candidates.append(target.split("zoneinfo/", 1)[1])
+    for name in candidates:
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo("UTC")

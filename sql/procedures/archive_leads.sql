@@ -1,0 +1,23 @@
+-- archive_leads: what a DBA calls. Same semantics as POST /vicidial/leads/archive, without
+-- authentication and office hours; recorded in lead_archive_audit under the calling account.
+--   CALL archive_leads('[1,2]', TRUE, TRUE, TRUE);
+SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';
+
+DROP PROCEDURE IF EXISTS archive_leads;
+
+DELIMITER //
+CREATE PROCEDURE archive_leads(
+    IN lead_ids JSON,
+    IN insert_leads BOOLEAN,
+    IN update_leads BOOLEAN,
+    IN delete_leads BOOLEAN
+)
+MODIFIES SQL DATA
+SQL SECURITY DEFINER
+COMMENT 'lead-archive 1'
+BEGIN
+    CALL lead_archive_move(
+        'archive', SESSION_USER(), NULL, lead_ids, insert_leads, update_leads, delete_leads
+    );
+END //
+DELIMITER ;

@@ -1,0 +1,23 @@
+-- dearchive_leads: the way back, for a DBA. Copies leads from vicidial_list_archive into
+-- vicidial_list where absent, then deletes archive rows whose vicidial_list row is
+-- byte-identical. Same checks, codes and audit as archive_leads.
+--   CALL dearchive_leads('[1,2]', TRUE, TRUE);
+SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';
+
+DROP PROCEDURE IF EXISTS dearchive_leads;
+
+DELIMITER //
+CREATE PROCEDURE dearchive_leads(
+    IN lead_ids JSON,
+    IN insert_leads BOOLEAN,
+    IN delete_leads BOOLEAN
+)
+MODIFIES SQL DATA
+SQL SECURITY DEFINER
+COMMENT 'lead-archive 1'
+BEGIN
+    CALL lead_archive_move(
+        'dearchive', SESSION_USER(), NULL, lead_ids, insert_leads, FALSE, delete_leads
+    );
+END //
+DELIMITER ;

@@ -1,0 +1,44 @@
+-- lead_archive_check: the readiness report behind `lead-archive db check` and GET /readyz.
+-- One row per problem: the copy in either direction would lose data, or a table is missing.
+SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';
+
+DROP PROCEDURE IF EXISTS lead_archive_check;
+
+DELIMITER //
+CREATE PROCEDURE lead_archive_check()
+READS SQL DATA
+SQL SECURITY DEFINER
+COMMENT 'lead-archive 1'
+BEGIN
+    DROP TEMPORARY TABLE IF EXISTS lead_archive_check_report;
+    CREATE TEMPORARY TABLE lead_archive_check_report (
+        direction VARCHAR(16) NOT NULL,
+        column_name VARCHAR(64) NOT NULL,
+        problem VARCHAR(512) NOT NULL
+    ) ENGINE = MEMORY;
+
+    CALL lead_archive_guard('vicidial_list', 'vicidial_list_archive');
+    INSERT INTO lead_archive_check_report (direction, column_name, problem)
+    SELECT
+        'archive',
+        column_name,
+        problem
+    FROM lead_archive_problems;
+
+    CALL lead_archive_guard('vicidial_list_archive', 'vicidial_list');
+    INSERT INTO lead_archive_check_report (direction, column_name, problem)
+    SELECT
+        'dearchive',
+        column_name,
+        problem
+    FROM lead_archive_problems;
+
+    SELECT
+        direction,
+        column_name,
+        problem
+    FROM lead_archive_check_report
+    ORDER BY direction, column_name;
+    DROP TEMPORARY TABLE lead_archive_check_report;
+END //
+DELIMITER ;

@@ -1,0 +1,283 @@
+-- lead_archive_move: the one verified move behind archive_leads and dearchive_leads.
+--
+--   p_direction 'archive':   vicidial_list -> vicidial_list_archive, update step allowed,
+--                            busy leads (hopper, live calls, agents, callbacks) are never deleted
+--   p_direction 'dearchive': vicidial_list_archive -> vicidial_list, no update step
+--
+-- Steps, each one statement, each safe to re-run (MyISAM has no rollback):
+--   1. parse and validate the id list       (lead_archive_parse_ids)
+--   2. schema guard                          (lead_archive_guard)
+--   3. every id must exist in the source
+--   4. insert: copy leads absent from the target
+--   5. update: rewrite target rows that differ byte for byte (archive only)
+--   6. delete: ONE statement deleting source rows whose target row is byte-identical on every
+--      column of the source (NULL-safe, binary, so case, trailing spaces and accents count)
+--      and that are not busy
+-- A refused call raises SQLSTATE 45000 with MESSAGE_TEXT '<code>: <text>' before any write.
+-- leads_not_found and schema_mismatch first return a result set with the details.
+-- On InnoDB the call is one transaction; rows are locked in lead_id order. Error 1213
+-- (deadlock) leaves nothing behind and the call may simply be repeated.
+SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';
+
+DROP PROCEDURE IF EXISTS lead_archive_move;
+
+DELIMITER //
+CREATE PROCEDURE lead_archive_move(
+    IN p_direction VARCHAR(16),
+    IN p_actor VARCHAR(128),
+    IN p_request_id VARCHAR(64),
+    IN p_lead_ids LONGTEXT,
+    IN p_insert BOOLEAN,
+    IN p_update BOOLEAN,
+    IN p_delete BOOLEAN
+)
+MODIFIES SQL DATA
+SQL SECURITY DEFINER
+COMMENT 'lead-archive 1'
+BEGIN
+    DECLARE v_source VARCHAR(64) CHARACTER SET utf8mb3 COLLATE utf8mb3_general_ci;
+    DECLARE v_target VARCHAR(64) CHARACTER SET utf8mb3 COLLATE utf8mb3_general_ci;
+    DECLARE v_cols LONGTEXT;
+    DECLARE v_select LONGTEXT;
+    DECLARE v_assign LONGTEXT;
+    DECLARE v_equal LONGTEXT;
+    DECLARE v_busy LONGTEXT DEFAULT '';
+    DECLARE v_count INT;
+    DECLARE v_message TEXT;
+    DECLARE v_group_concat_max_len BIGINT UNSIGNED DEFAULT @@SESSION.group_concat_max_len;
+
+    DECLARE EXIT HANDLER FOR SQLEXCEPTION
+    BEGIN
+        ROLLBACK;
+        SET SESSION group_concat_max_len = v_group_concat_max_len;
+        RESIGNAL;
+    END;
+
+    SET SESSION group_concat_max_len = 1048576;
+
+    IF p_direction = 'archive' THEN
+        SET v_source = 'vicidial_list';
+        SET v_target = 'vicidial_list_archive';
+    ELSEIF p_direction = 'dearchive' THEN
+        SET v_source = 'vicidial_list_archive';
+        SET v_target = 'vicidial_list';
+        SET p_update = FALSE;
+    ELSE
+        SIGNAL SQLSTATE '45000' SET
+            MESSAGE_TEXT = 'internal_error: direction must be archive or dearchive';
+    END IF;
+    SET p_insert = COALESCE(p_insert, FALSE);
+    SET p_update = COALESCE(p_update, FALSE);
+    SET p_delete = COALESCE(p_delete, FALSE);
+
+    -- 1. the id list
+    CALL lead_archive_parse_ids(p_lead_ids, 500);
+
+    -- 2. the schema guard
+    CALL lead_archive_guard(v_source, v_target);
+    SELECT
+        COUNT(*),
+        LEFT(GROUP_CONCAT(IF(column_name = '', problem, column_name) SEPARATOR ', '), 400)
+    INTO v_count, v_message
+    FROM lead_archive_problems;
+    IF v_count > 0 THEN
+        SELECT
+            column_name,
+            problem
+        FROM lead_archive_problems;
+        SET v_message = CONCAT(
+            'schema_mismatch: ', v_target, ' does not match ', v_source, ': ', v_message
+        );
+        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = v_message;
+    END IF;
+
+    -- Column lists of the source, read now: a column added later is copied and compared too.
+    SELECT
+        GROUP_CONCAT(
+            CONCAT('`', REPLACE(COLUMN_NAME, '`', '``'), '`')
+            ORDER BY ORDINAL_POSITION SEPARATOR ', '
+        ),
+        GROUP_CONCAT(
+            CONCAT('s.`', REPLACE(COLUMN_NAME, '`', '``'), '`')
+            ORDER BY ORDINAL_POSITION SEPARATOR ', '
+        ),
+        GROUP_CONCAT(
+            CONCAT(
+                't.`', REPLACE(COLUMN_NAME, '`', '``'), '` = s.`',
+                REPLACE(COLUMN_NAME, '`', '``'), '`'
+            )
+            ORDER BY ORDINAL_POSITION SEPARATOR ', '
+        ),
+        GROUP_CONCAT(
+            CONCAT(
+                'CAST(t.`', REPLACE(COLUMN_NAME, '`', '``'), '` AS BINARY) <=> CAST(s.`',
+                REPLACE(COLUMN_NAME, '`', '``'), '` AS BINARY)'
+            )
+            ORDER BY ORDINAL_POSITION SEPARATOR ' AND '
+        )
+    INTO v_cols, v_select, v_assign, v_equal
+    FROM information_schema.COLUMNS
+    WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = v_source;
+
+    -- Busy leads (archive only): each table only where it exists. LEADID stands for the
+    -- lead_id column of the statement that uses the expression.
+    IF p_direction = 'archive' THEN
+        SELECT COALESCE(GROUP_CONCAT(
+            CONCAT(
+                ' OR EXISTS (SELECT 1 FROM `', TABLE_NAME, '` AS b WHERE b.lead_id = LEADID',
+                IF(TABLE_NAME = 'vicidial_callbacks', ' AND b.status IN (''ACTIVE'', ''LIVE'')', ''),
+                ')'
+            )
+            ORDER BY TABLE_NAME SEPARATOR ''
+        ), '')
+        INTO v_busy
+        FROM information_schema.TABLES
+        WHERE
+            TABLE_SCHEMA = DATABASE()
+            AND TABLE_NAME IN (
+                'vicidial_hopper', 'vicidial_auto_calls', 'vicidial_live_agents', 'vicidial_callbacks'
+            );
+    END IF;
+    SET v_busy = CONCAT('(FALSE', v_busy, ')');
+
+    START TRANSACTION;
+
+    -- Lock the source rows, then the target rows, in lead_id order (InnoDB; a plain read on
+    -- MyISAM), and note which ids exist where.
+    SET @lead_archive_sql = CONCAT(
+        'SELECT COUNT(*) INTO @lead_archive_n FROM `', v_source, '` ',
+        'WHERE lead_id IN (SELECT lead_id FROM lead_archive_request) ORDER BY lead_id FOR UPDATE'
+    );
+    PREPARE lead_archive_stmt FROM @lead_archive_sql;
+    EXECUTE lead_archive_stmt;
+    SET @lead_archive_sql = CONCAT(
+        'SELECT COUNT(*) INTO @lead_archive_n FROM `', v_target, '` ',
+        'WHERE lead_id IN (SELECT lead_id FROM lead_archive_request) ORDER BY lead_id FOR UPDATE'
+    );
+    PREPARE lead_archive_stmt FROM @lead_archive_sql;
+    EXECUTE lead_archive_stmt;
+    SET @lead_archive_sql = CONCAT(
+        'UPDATE lead_archive_request AS r SET ',
+        'r.in_source = EXISTS (SELECT 1 FROM `', v_source, '` AS s WHERE s.lead_id = r.lead_id), ',
+        'r.in_target = EXISTS (SELECT 1 FROM `', v_target, '` AS t WHERE t.lead_id = r.lead_id)'
+    );
+    PREPARE lead_archive_stmt FROM @lead_archive_sql;
+    EXECUTE lead_archive_stmt;
+
+    -- 3. every id must exist in the source
+    SELECT
+        COUNT(*),
+        LEFT(GROUP_CONCAT(lead_id ORDER BY pos SEPARATOR ','), 300)
+    INTO v_count, v_message
+    FROM lead_archive_request WHERE in_source = 0;
+    IF v_count > 0 THEN
+        SELECT
+            lead_id,
+            in_target AS already_archived
+        FROM lead_archive_request
+        WHERE in_source = 0
+        ORDER BY pos;
+        SET v_message = CONCAT(
+            'leads_not_found: ', v_count, ' specified lead_ids do not exist in ', v_source,
+            ': ', v_message
+        );
+        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = v_message;
+    END IF;
+
+    -- 4. insert: leads not yet in the target. IGNORE only covers a row that a concurrent call
+    -- inserted meanwhile: the guard has proven every value fits the target unchanged.
+    IF p_insert THEN
+        SET @lead_archive_sql = CONCAT(
+            'INSERT IGNORE INTO `', v_target, '` (', v_cols, ') ',
+            'SELECT ', v_select, ' FROM `', v_source, '` AS s ',
+            'INNER JOIN lead_archive_request AS r ON r.lead_id = s.lead_id ',
+            'WHERE r.in_target = 0 ORDER BY s.lead_id'
+        );
+        PREPARE lead_archive_stmt FROM @lead_archive_sql;
+        EXECUTE lead_archive_stmt;
+        UPDATE lead_archive_request SET inserted = 1 WHERE in_target = 0;
+    END IF;
+
+    -- 5. update: rewrite target rows that were there already and differ byte for byte.
+    -- Every column is assigned, modify_date included, so ON UPDATE cannot rewrite it.
+    IF p_update THEN
+        SET @lead_archive_sql = CONCAT(
+            'UPDATE lead_archive_request AS r ',
+            'INNER JOIN `', v_target, '` AS t ON t.lead_id = r.lead_id ',
+            'INNER JOIN `', v_source, '` AS s ON s.lead_id = r.lead_id ',
+            'SET r.updated = 1 WHERE r.in_target = 1 AND NOT (', v_equal, ')'
+        );
+        PREPARE lead_archive_stmt FROM @lead_archive_sql;
+        EXECUTE lead_archive_stmt;
+        SET @lead_archive_sql = CONCAT(
+            'UPDATE `', v_target, '` AS t ',
+            'INNER JOIN `', v_source, '` AS s ON s.lead_id = t.lead_id ',
+            'INNER JOIN lead_archive_request AS r ON r.lead_id = t.lead_id ',
+            'SET ', v_assign, ' WHERE r.updated = 1 AND NOT (', v_equal, ')'
+        );
+        PREPARE lead_archive_stmt FROM @lead_archive_sql;
+        EXECUTE lead_archive_stmt;
+    END IF;
+
+    -- 6. delete: one statement; the comparison and the delete see the same row.
+    IF p_delete THEN
+        SET @lead_archive_sql = CONCAT(
+            'DELETE s FROM `', v_source, '` AS s ',
+            'INNER JOIN lead_archive_request AS r ON r.lead_id = s.lead_id ',
+            'INNER JOIN `', v_target, '` AS t ON t.lead_id = s.lead_id ',
+            'WHERE ', v_equal, ' AND NOT ', REPLACE(v_busy, 'LEADID', 's.lead_id')
+        );
+        PREPARE lead_archive_stmt FROM @lead_archive_sql;
+        EXECUTE lead_archive_stmt;
+        SET @lead_archive_sql = CONCAT(
+            'UPDATE lead_archive_request AS r SET ',
+            'r.deleted = NOT EXISTS (SELECT 1 FROM `', v_source, '` AS s WHERE s.lead_id = r.lead_id)'
+        );
+        PREPARE lead_archive_stmt FROM @lead_archive_sql;
+        EXECUTE lead_archive_stmt;
+        SET @lead_archive_sql = CONCAT(
+            'UPDATE lead_archive_request AS r SET r.reason = CASE ',
+            'WHEN NOT EXISTS (SELECT 1 FROM `', v_target, '` AS t WHERE t.lead_id = r.lead_id) ',
+            'THEN ''not_archived'' ',
+            'WHEN ', REPLACE(v_busy, 'LEADID', 'r.lead_id'), ' THEN ''busy'' ',
+            'ELSE ''mismatch'' END WHERE r.deleted = 0'
+        );
+        PREPARE lead_archive_stmt FROM @lead_archive_sql;
+        EXECUTE lead_archive_stmt;
+    END IF;
+    DEALLOCATE PREPARE lead_archive_stmt;
+
+    INSERT INTO lead_archive_audit (
+        operation, actor, db_account, request_id,
+        insert_leads, update_leads, delete_leads, lead_ids,
+        select_count, insert_count, update_count, delete_count, kept_count
+    )
+    SELECT
+        p_direction,
+        COALESCE(p_actor, SESSION_USER()),
+        SESSION_USER(),
+        p_request_id,
+        p_insert,
+        p_update,
+        p_delete,
+        p_lead_ids,
+        COUNT(*),
+        COALESCE(SUM(inserted), 0),
+        COALESCE(SUM(updated), 0),
+        COALESCE(SUM(deleted), 0),
+        COALESCE(SUM(reason IS NOT NULL), 0)
+    FROM lead_archive_request;
+
+    COMMIT;
+    SET SESSION group_concat_max_len = v_group_concat_max_len;
+
+    SELECT
+        lead_id,
+        inserted,
+        updated,
+        deleted,
+        reason
+    FROM lead_archive_request
+    ORDER BY pos;
+END //
+DELIMITER ;

@@ -1,0 +1,100 @@
+-- lead_archive_parse_ids: turn the JSON id list of a call into the session's temporary table
+-- lead_archive_request (pos, lead_id, ...), or refuse the call with SQLSTATE 45000.
+-- Written without JSON_TABLE (MariaDB 10.6+ only): the list is checked to be a JSON array
+-- of plain integer literals and then loaded by one multi-row INSERT.
+SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';
+
+DROP PROCEDURE IF EXISTS lead_archive_parse_ids;
+
+DELIMITER //
+CREATE PROCEDURE lead_archive_parse_ids(
+    IN p_lead_ids LONGTEXT,
+    IN p_max_leads INT
+)
+MODIFIES SQL DATA
+SQL SECURITY DEFINER
+COMMENT 'lead-archive 1'
+BEGIN
+    DECLARE v_compact LONGTEXT;
+    DECLARE v_count INT;
+    DECLARE v_bad INT;
+    DECLARE v_message TEXT;
+
+    DROP TEMPORARY TABLE IF EXISTS lead_archive_request;
+    CREATE TEMPORARY TABLE lead_archive_request (
+        pos INT UNSIGNED NOT NULL AUTO_INCREMENT,
+        lead_id BIGINT UNSIGNED NOT NULL,
+        in_source TINYINT(1) NOT NULL DEFAULT 0,
+        in_target TINYINT(1) NOT NULL DEFAULT 0,
+        inserted TINYINT(1) NOT NULL DEFAULT 0,
+        updated TINYINT(1) NOT NULL DEFAULT 0,
+        deleted TINYINT(1) NOT NULL DEFAULT 0,
+        reason VARCHAR(16) NULL,
+        PRIMARY KEY (pos),
+        KEY lead_id (lead_id) USING BTREE
+    ) ENGINE = MEMORY;
+
+    IF
+        p_lead_ids IS NULL
+        OR (JSON_VALID(p_lead_ids) AND JSON_TYPE(p_lead_ids) = 'NULL')
+        OR (JSON_VALID(p_lead_ids) AND JSON_TYPE(p_lead_ids) = 'ARRAY' AND JSON_LENGTH(p_lead_ids) = 0)
+        THEN
+        SIGNAL SQLSTATE '45000' SET
+            MESSAGE_TEXT = 'missing_lead_ids: lead_ids must contain atleast 1 value';
+    END IF;
+
+    -- JSON functions coerce silently ("7" -> 7, 1.5 -> 2): accept only a valid JSON array whose
+    -- items are unsigned integer literals of at most 10 digits; the range is checked below.
+    SET v_compact = REGEXP_REPLACE(p_lead_ids, '[[:space:]]+', '');
+    IF
+        NOT JSON_VALID(p_lead_ids)
+        OR NOT v_compact REGEXP '^[[][0-9]{1,10}(,[0-9]{1,10})*[]]$'
+        THEN
+        SIGNAL SQLSTATE '45000' SET
+            MESSAGE_TEXT = 'invalid_lead_ids: lead_ids must only contain integer values';
+    END IF;
+
+    SET @lead_archive_sql = CONCAT(
+        'INSERT INTO lead_archive_request (lead_id) VALUES (',
+        REPLACE(SUBSTRING(v_compact, 2, CHAR_LENGTH(v_compact) - 2), ',', '),('),
+        ')'
+    );
+    PREPARE lead_archive_stmt FROM @lead_archive_sql;
+    EXECUTE lead_archive_stmt;
+    DEALLOCATE PREPARE lead_archive_stmt;
+
+    SELECT COUNT(*) INTO v_bad FROM lead_archive_request
+    WHERE lead_id < 1 OR lead_id > 4294967295;
+    IF v_bad > 0 THEN
+        SIGNAL SQLSTATE '45000' SET
+            MESSAGE_TEXT = 'invalid_lead_ids: lead_ids must only contain integer values';
+    END IF;
+
+    SELECT COUNT(*) INTO v_count FROM lead_archive_request;
+    IF v_count > p_max_leads THEN
+        SET v_message = CONCAT(
+            'too_many_lead_ids: lead_ids cannot exceed ', p_max_leads, ' values'
+        );
+        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = v_message;
+    END IF;
+
+    SELECT
+        COUNT(*),
+        LEFT(GROUP_CONCAT(d.lead_id ORDER BY d.first_pos SEPARATOR ','), 400)
+    INTO v_bad, v_message
+    FROM (
+        SELECT
+            lead_id,
+            MIN(pos) AS first_pos
+        FROM lead_archive_request
+        GROUP BY lead_id
+        HAVING COUNT(*) > 1
+    ) AS d;
+    IF v_bad > 0 THEN
+        SET v_message = CONCAT(
+            'duplicate_lead_ids: lead_ids cannot contain duplicate values: ', v_message
+        );
+        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = v_message;
+    END IF;
+END //
+DELIMITER ;

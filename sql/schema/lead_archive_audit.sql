@@ -1,0 +1,22 @@
+-- Every call of archive_leads / dearchive_leads that passed its checks leaves one row here.
+-- InnoDB on purpose: the audit row commits with the work on InnoDB lead tables.
+CREATE TABLE IF NOT EXISTS lead_archive_audit (
+    audit_id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+    called_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    operation VARCHAR(16) NOT NULL,
+    actor VARCHAR(128) NOT NULL,
+    db_account VARCHAR(255) NOT NULL,
+    request_id VARCHAR(64) NULL,
+    insert_leads TINYINT(1) NOT NULL,
+    update_leads TINYINT(1) NOT NULL,
+    delete_leads TINYINT(1) NOT NULL,
+    lead_ids MEDIUMTEXT NOT NULL,
+    select_count INT UNSIGNED NOT NULL,
+    insert_count INT UNSIGNED NOT NULL,
+    update_count INT UNSIGNED NOT NULL,
+    delete_count INT UNSIGNED NOT NULL,
+    kept_count INT UNSIGNED NOT NULL,
+    PRIMARY KEY (audit_id),
+    KEY called_at (called_at),
+    KEY request_id (request_id)
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;

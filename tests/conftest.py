@@ -1,0 +1,102 @@
+"""The throwaway MariaDB every test runs against.
+
+Resolution order for the server:
+
+1. ``LEAD_ARCHIVE_TEST_DSN`` (``mysql://root:pw@host:port/any``): an existing server; each
+   test still gets its own database, dropped afterwards.
+2. testcontainers' MariaDB when a Docker engine answers.
+3. a private ``mariadbd`` from the local binaries (own datadir, socket and port,
+   production-like flags), stopped at the end of the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from gateway.dburl import DatabaseURL
+from gateway.mariadb_server import VICIDIAL_SETTINGS, PrivateServer
+from tests.dbtools import SyncDB, build_vicidial
+
+
+def _docker_answers() -> bool:
+    if not shutil.which("docker"):
+        return False
+    try:
+        done = subprocess.run(["docker", "info"], capture_output=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[DatabaseURL]:
+    """Root access to a server; the database part of the URL is a placeholder."""
+    dsn = os.environ.get("LEAD_ARCHIVE_TEST_DSN")
+    if dsn:
+        yield DatabaseURL.parse(dsn)
+        return
+    if _docker_answers():
+        from testcontainers.mysql import MySqlContainer
+
+        container = MySqlContainer("mariadb:10.11", username="root", password="test",
+                                   dbname="mysql")
+        container.with_command(" ".join(VICIDIAL_SETTINGS))
+        with container:
+            port = int(container.get_exposed_port(3306))
+            yield DatabaseURL("root", "test", container.get_container_host_ip(), port, "mysql")
+        return
+    with PrivateServer() as private:
+        yield private.url("mysql")
+
+
+@pytest.fixture(scope="session")
+def admin(server: DatabaseURL) -> Iterator[SyncDB]:
+    db = SyncDB(server)
+    yield db
+    db.close()
+
+
+def _fresh_database(admin: SyncDB, server: DatabaseURL) -> Iterator[SyncDB]:
+    name = f"la_test_{uuid.uuid4().hex[:12]}"
+    admin.execute(
+        f"CREATE DATABASE `{name}` CHARACTER SET utf8mb3 COLLATE utf8mb3_unicode_ci"
+    )
+    db = SyncDB(DatabaseURL(server.user, server.password, server.host, server.port, name,
+                            server.unix_socket))
+    try:
+        yield db
+    finally:
+        db.close()
+        admin.execute(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+@pytest.fixture
+def empty_db(admin: SyncDB, server: DatabaseURL) -> Iterator[SyncDB]:
+    """A fresh database with nothing in it."""
+    yield from _fresh_database(admin, server)
+
+
+@pytest.fixture(params=["MyISAM", "InnoDB"])
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def vdb(empty_db: SyncDB) -> SyncDB:
+    """A fresh VICIdial-shaped database (MyISAM), archive table made as VICIdial documents it,
+    procedures installed."""
+    build_vicidial(empty_db, engine="MyISAM")
+    return empty_db
+
+
+@pytest.fixture
+def vdb_any(empty_db: SyncDB, engine: str) -> SyncDB:
+    """The same, once per engine."""
+    build_vicidial(empty_db, engine=engine)
+    return empty_db
