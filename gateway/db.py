@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,9 +22,14 @@ from gateway.errors import Problem
 
 Direction = Literal["archive", "dearchive"]
 
+# asyncmy logs every server warning's text at WARNING level; such a text can quote a value
+# (lead data), and the notes of the installer's DROP … IF EXISTS are noise. Keep errors only.
+logging.getLogger("asyncmy").setLevel(logging.ERROR)
+
 # errno → catalogue code, for errors that are not the procedures' own SIGNALs.
-UNAVAILABLE_ERRNOS = frozenset({1040, 1053, 1152, 1158, 1159, 1160, 1161, 1927, 2002, 2003,
-                                2006, 2013, 2055})
+UNAVAILABLE_ERRNOS = frozenset(
+    {1040, 1053, 1152, 1158, 1159, 1160, 1161, 1927, 2002, 2003, 2006, 2013, 2055}
+)
 RETRY_ERRNOS = frozenset({1213, 1205})  # deadlock, lock wait timeout: the call left nothing
 ERRNO_CODES: dict[int, str] = {
     **dict.fromkeys(UNAVAILABLE_ERRNOS, "database_unavailable"),
@@ -56,7 +62,9 @@ def target_table(direction: Direction) -> str:
     return "vicidial_list_archive" if direction == "archive" else "vicidial_list"
 
 
-def to_problem(exc: BaseException, direction: Direction, details: Sequence[Sequence[Any]]) -> Problem:
+def to_problem(
+    exc: BaseException, direction: Direction, details: Sequence[Sequence[Any]]
+) -> Problem:
     """The one mapping from a database error to a catalogue entry."""
     if isinstance(exc, MySQLError) and exc.args and exc.args[0] == SIGNAL_ERRNO:
         text = str(exc.args[1])
@@ -72,8 +80,12 @@ def to_problem(exc: BaseException, direction: Direction, details: Sequence[Seque
         if code == "schema_mismatch":
             columns = [{"column": str(row[0]), "problem": str(row[1])} for row in details]
             return Problem(code, extra={"columns": columns}, params=params)
-        if code in {"missing_lead_ids", "invalid_lead_ids", "too_many_lead_ids",
-                    "duplicate_lead_ids"}:
+        if code in {
+            "missing_lead_ids",
+            "invalid_lead_ids",
+            "too_many_lead_ids",
+            "duplicate_lead_ids",
+        }:
             ids = [int(n) for n in re.findall(r"\d+", text.split(":", 2)[-1])]
             extra = {"lead_ids": ids} if code == "duplicate_lead_ids" else {}
             return Problem(code, extra=extra)
@@ -99,8 +111,12 @@ class Database:
 
     async def open(self) -> None:
         self._pool = await asyncmy.create_pool(
-            minsize=0, maxsize=self.pool_size, pool_recycle=600, autocommit=True,
-            connect_timeout=5, **self.url.connect_args(),
+            minsize=0,
+            maxsize=self.pool_size,
+            pool_recycle=600,
+            autocommit=True,
+            connect_timeout=5,
+            **self.url.connect_args(),
         )
 
     async def close(self) -> None:
@@ -149,7 +165,7 @@ class Database:
             try:
                 sets = await self.call("lead_archive_move", args)
                 break
-            except (MySQLError, OSError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, MySQLError, OSError) as exc:
                 errno = exc.args[0] if isinstance(exc, MySQLError) and exc.args else None
                 if errno in RETRY_ERRNOS and attempt < RETRIES:
                     await asyncio.sleep(0.05 * (attempt + 1))
@@ -166,7 +182,7 @@ class Database:
         """The active API user holding this key hash, with the stored hash."""
         try:
             sets = await self.call("lead_archive_authenticate", [key_sha256])
-        except (MySQLError, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, MySQLError, OSError) as exc:
             raise to_problem(exc, "archive", []) from exc
         rows = sets[-1] if sets else []
         if not rows:

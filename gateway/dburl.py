@@ -70,7 +70,9 @@ class DatabaseURL:
 
     def safe(self) -> str:
         """The URL with the password left out, for messages and logs."""
-        where = f"unix_socket={self.unix_socket}" if self.unix_socket else f"{self.host}:{self.port}"
+        where = (
+            f"unix_socket={self.unix_socket}" if self.unix_socket else f"{self.host}:{self.port}"
+        )
         return f"mysql://{self.user}@{where}/{self.database}"
 
     def __str__(self) -> str:

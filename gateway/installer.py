@@ -175,6 +175,23 @@ async def check(conn: Any) -> list[str]:
     return problems
 
 
+async def load_vicidial_schema(conn: Any, engine: str = "MyISAM") -> None:
+    """VICIdial's own tables (demo, tests, benchmarks; never a production server)."""
+    if engine not in ("MyISAM", "InnoDB", "Aria"):
+        raise ValueError(f"unsupported engine {engine!r}")
+    text = (SQL_DIR / "vicidial" / "schema.sql").read_text()
+    await run_script(conn, text.replace("ENGINE = MyISAM", f"ENGINE = {engine}"))
+
+
+async def load_sample_leads(conn: Any, first_id: int, last_id: int) -> None:
+    """Sample leads first_id..last_id into vicidial_list (MariaDB's Sequence engine)."""
+    async with conn.cursor() as cur:
+        await cur.execute(
+            "SET @sample_first_id = %s, @sample_last_id = %s", (int(first_id), int(last_id))
+        )
+    await run_script(conn, (SQL_DIR / "vicidial" / "sample_leads.sql").read_text())
+
+
 async def create_archive(conn: Any) -> list[str]:
     """Create vicidial_list_archive as VICIdial documents it, when it is missing."""
     tables = await existing_tables(conn)
@@ -183,7 +200,9 @@ async def create_archive(conn: Any) -> list[str]:
     if "vicidial_list" not in tables:
         raise UnsupportedServer("table vicidial_list does not exist in this database")
     await run_script(conn, (SQL_DIR / "vicidial" / "create_archive.sql").read_text())
-    return ["created table vicidial_list_archive (LIKE vicidial_list, lead_id without AUTO_INCREMENT)"]
+    return [
+        "created table vicidial_list_archive (LIKE vicidial_list, lead_id without AUTO_INCREMENT)"
+    ]
 
 
 def _current(installed: tuple[str, str] | None, routine: Routine) -> bool:

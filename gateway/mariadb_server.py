@@ -34,8 +34,11 @@ class ServerError(LeadArchiveError):
 def find_binary(*names: str) -> str | None:
     for name in names:
         found = shutil.which(name) or next(
-            (str(p) for d in ("/usr/sbin", "/usr/bin", "/usr/local/bin")
-             if (p := Path(d) / name).is_file()),
+            (
+                str(p)
+                for d in ("/usr/sbin", "/usr/bin", "/usr/local/bin")
+                if (p := Path(d) / name).is_file()
+            ),
             None,
         )
         if found:
@@ -76,8 +79,9 @@ class PrivateServer:
         return self.base_dir / "mariadbd.log"
 
     def url(self, database: str) -> DatabaseURL:
-        return DatabaseURL(user="root", password="", host="127.0.0.1", port=self.port,
-                           database=database)
+        return DatabaseURL(
+            user="root", password="", host="127.0.0.1", port=self.port, database=database
+        )
 
     def start(self, timeout: float = 60.0) -> PrivateServer:
         mariadbd = find_binary("mariadbd", "mysqld")
@@ -96,21 +100,41 @@ class PrivateServer:
         self.datadir.mkdir()
         user = ["--user=root"] if os.geteuid() == 0 else []
         init = subprocess.run(
-            [install_db, "--no-defaults", f"--datadir={self.datadir}",
-             "--auth-root-authentication-method=normal", "--skip-test-db", *user],
-            capture_output=True, text=True, check=False,
+            [
+                install_db,
+                "--no-defaults",
+                f"--datadir={self.datadir}",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                *user,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if init.returncode != 0:
             raise ServerError(f"mariadb-install-db failed: {init.stderr.strip()[-300:]}")
         self.port = self.port or free_port()
         with open(self.log_path, "wb") as log:
             self._process = subprocess.Popen(
-                [mariadbd, "--no-defaults", f"--datadir={self.datadir}",
-                 f"--socket={self.socket_path}", f"--port={self.port}",
-                 "--bind-address=127.0.0.1", f"--pid-file={self.base_dir / 'mariadbd.pid'}",
-                 "--skip-name-resolve", "--innodb-buffer-pool-size=256M",
-                 "--key-buffer-size=256M", *VICIDIAL_SETTINGS, *self.extra_args, *user],
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                [
+                    mariadbd,
+                    "--no-defaults",
+                    f"--datadir={self.datadir}",
+                    f"--socket={self.socket_path}",
+                    f"--port={self.port}",
+                    "--bind-address=127.0.0.1",
+                    f"--pid-file={self.base_dir / 'mariadbd.pid'}",
+                    "--skip-name-resolve",
+                    "--innodb-buffer-pool-size=256M",
+                    "--key-buffer-size=256M",
+                    *VICIDIAL_SETTINGS,
+                    *self.extra_args,
+                    *user,
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

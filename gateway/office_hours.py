@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from gateway.errors import ConfigError
@@ -55,7 +55,9 @@ class Schedule:
             item = " ".join(raw.split())
             match = _ITEM.match(item)
             if not match:
-                raise ConfigError(f"{what}: {item!r} is not 'DAYS HH:MM-HH:MM' (e.g. mon-fri 08:00-18:00)")
+                raise ConfigError(
+                    f"{what}: {item!r} is not 'DAYS HH:MM-HH:MM' (e.g. mon-fri 08:00-18:00)"
+                )
             first, last, sh, sm, eh, em = match.groups()
             for day in (first, last or first):
                 if day not in DAYS:
@@ -83,13 +85,13 @@ class Schedule:
             end = later
         if end is None:
             return None
-        return end.replace(tzinfo=zone).astimezone(timezone.utc)
+        return end.replace(tzinfo=zone).astimezone(UTC)
 
     def seconds_until_open(self, now: datetime, zone: ZoneInfo) -> int | None:
         until = self.closed_until(now, zone)
         if until is None:
             return None
-        return max(1, math.ceil((until - now.astimezone(timezone.utc)).total_seconds()))
+        return max(1, math.ceil((until - now.astimezone(UTC)).total_seconds()))
 
     def _end_of_stretch(self, wall: datetime) -> datetime | None:
         minute = wall.hour * 60 + wall.minute

@@ -36,12 +36,18 @@ class Settings:
         env.update(os.environ if environ is None else environ)
         url = env.get("LEAD_ARCHIVE_DATABASE_URL", "").strip()
         if not url and require_database:
-            raise ConfigError("LEAD_ARCHIVE_DATABASE_URL is not set (mysql://USER:PASSWORD@HOST:PORT/DATABASE)")
+            raise ConfigError(
+                "LEAD_ARCHIVE_DATABASE_URL is not set (mysql://USER:PASSWORD@HOST:PORT/DATABASE)"
+            )
         return cls(
             database_url=DatabaseURL.parse(url) if url else None,
-            office_hours=Schedule.parse(env.get("LEAD_ARCHIVE_OFFICE_HOURS", "mon-fri 08:00-18:00")),
+            office_hours=Schedule.parse(
+                env.get("LEAD_ARCHIVE_OFFICE_HOURS", "mon-fri 08:00-18:00")
+            ),
             timezone=_zone(env.get("LEAD_ARCHIVE_TIMEZONE", "").strip()),
-            max_leads=_int(env, "LEAD_ARCHIVE_MAX_LEADS", PROCEDURE_MAX_LEADS, 1, PROCEDURE_MAX_LEADS),
+            max_leads=_int(
+                env, "LEAD_ARCHIVE_MAX_LEADS", PROCEDURE_MAX_LEADS, 1, PROCEDURE_MAX_LEADS
+            ),
             call_time_id=env.get("LEAD_ARCHIVE_CALL_TIME_ID", "").strip() or None,
             pool_size=_int(env, "LEAD_ARCHIVE_POOL_SIZE", 10, 1, 200),
         )

@@ -44,8 +44,9 @@ def server() -> Iterator[DatabaseURL]:
     if _docker_answers():
         from testcontainers.mysql import MySqlContainer
 
-        container = MySqlContainer("mariadb:10.11", username="root", password="test",
-                                   dbname="mysql")
+        container = MySqlContainer(
+            "mariadb:10.11", username="root", password="test", dbname="mysql"
+        )
         container.with_command(" ".join(VICIDIAL_SETTINGS))
         with container:
             port = int(container.get_exposed_port(3306))
@@ -64,11 +65,12 @@ def admin(server: DatabaseURL) -> Iterator[SyncDB]:
 
 def _fresh_database(admin: SyncDB, server: DatabaseURL) -> Iterator[SyncDB]:
     name = f"la_test_{uuid.uuid4().hex[:12]}"
-    admin.execute(
-        f"CREATE DATABASE `{name}` CHARACTER SET utf8mb3 COLLATE utf8mb3_unicode_ci"
+    admin.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb3 COLLATE utf8mb3_unicode_ci")
+    db = SyncDB(
+        DatabaseURL(
+            server.user, server.password, server.host, server.port, name, server.unix_socket
+        )
     )
-    db = SyncDB(DatabaseURL(server.user, server.password, server.host, server.port, name,
-                            server.unix_socket))
     try:
         yield db
     finally:

@@ -71,13 +71,15 @@ class SyncDB:
         placeholders = ", ".join(["%s"] * len(args))
         return self.execute(f"CALL {procedure}({placeholders})", args)
 
-    def archive(self, ids: Sequence[int] | str, ins: bool = True, upd: bool = True,
-                dele: bool = True) -> list[tuple[Any, ...]]:
+    def archive(
+        self, ids: Sequence[int] | str, ins: bool = True, upd: bool = True, dele: bool = True
+    ) -> list[tuple[Any, ...]]:
         text = ids if isinstance(ids, str) else "[" + ",".join(map(str, ids)) + "]"
         return self.call("archive_leads", text, ins, upd, dele)
 
-    def dearchive(self, ids: Sequence[int] | str, ins: bool = True,
-                  dele: bool = True) -> list[tuple[Any, ...]]:
+    def dearchive(
+        self, ids: Sequence[int] | str, ins: bool = True, dele: bool = True
+    ) -> list[tuple[Any, ...]]:
         text = ids if isinstance(ids, str) else "[" + ",".join(map(str, ids)) + "]"
         return self.call("dearchive_leads", text, ins, dele)
 
@@ -112,14 +114,12 @@ class SyncDB:
         return int(self.value("SELECT COUNT(*) FROM lead_archive_audit"))
 
 
-def build_vicidial(db: SyncDB, *, engine: str = "MyISAM", archive: bool = True,
-                   install: bool = True) -> None:
+def build_vicidial(
+    db: SyncDB, *, engine: str = "MyISAM", archive: bool = True, install: bool = True
+) -> None:
     """VICIdial's tables (engine as asked), the archive made as VICIdial documents it, and
     the procedures."""
-    text = (installer.SQL_DIR / "vicidial" / "schema.sql").read_text()
-    if engine != "MyISAM":
-        text = text.replace("ENGINE = MyISAM", f"ENGINE = {engine}")
-    db.script(text)
+    db.run(installer.load_vicidial_schema(db.conn, engine))
     if archive:
         db.run(installer.create_archive(db.conn))
     if install:
@@ -174,8 +174,12 @@ def make_lead(lead_id: int, rng: random.Random) -> dict[str, Any]:
     }
 
 
-def insert_leads(db: SyncDB, leads: Sequence[dict[str, Any]], table: str = "vicidial_list",
-                 columns: Sequence[str] | None = None) -> None:
+def insert_leads(
+    db: SyncDB,
+    leads: Sequence[dict[str, Any]],
+    table: str = "vicidial_list",
+    columns: Sequence[str] | None = None,
+) -> None:
     if not leads:
         return
     cols = list(columns or db.columns(table))

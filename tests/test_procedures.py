@@ -17,7 +17,9 @@ STRICT = "STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION"
 LOOSE = "NO_ENGINE_SUBSTITUTION"
 
 
-def refused(db: SyncDB, call: str, args: tuple[object, ...], prefix: str) -> list[tuple[object, ...]]:
+def refused(
+    db: SyncDB, call: str, args: tuple[object, ...], prefix: str
+) -> list[tuple[object, ...]]:
     """Run a call that must be refused with ``prefix``; assert nothing changed; return the
     details result set the procedure sent before the error."""
     before = db.checksums()
@@ -77,8 +79,10 @@ def test_regression_update_keeps_modify_date(vdb: SyncDB) -> None:
     seed_leads(vdb, 1)
     vdb.execute("UPDATE vicidial_list SET modify_date = '2020-02-02 02:02:02' WHERE lead_id = 1")
     vdb.archive([1], True, False, False)
-    vdb.execute("UPDATE vicidial_list SET status = 'SALE', modify_date = '2021-03-03 03:03:03'"
-                " WHERE lead_id = 1")
+    vdb.execute(
+        "UPDATE vicidial_list SET status = 'SALE', modify_date = '2021-03-03 03:03:03'"
+        " WHERE lead_id = 1"
+    )
     rows = vdb.archive([1], False, True, True)
     assert tuple(rows[0][1:]) == (0, 1, 1, None)
     assert str(vdb.value("SELECT modify_date FROM vicidial_list_archive")) == "2021-03-03 03:03:03"
@@ -120,8 +124,10 @@ def test_regression_lead_updated_between_copy_and_delete_is_kept(vdb_any: SyncDB
     db = vdb_any
     seed_leads(db, 3)
     db.archive([1, 2, 3], True, True, False)
-    db.execute("UPDATE vicidial_list SET status = 'SALE', called_count = called_count + 1"
-               " WHERE lead_id = 2")
+    db.execute(
+        "UPDATE vicidial_list SET status = 'SALE', called_count = called_count + 1"
+        " WHERE lead_id = 2"
+    )
     latest = db.row("vicidial_list", 2)
     rows = db.archive([1, 2, 3], False, False, True)
     assert [(r[0], r[3], r[4]) for r in rows] == [(1, 1, None), (2, 0, "mismatch"), (3, 1, None)]
@@ -162,7 +168,9 @@ def test_busy_leads_are_never_deleted(vdb_any: SyncDB, busy_sql: str) -> None:
     db.execute(busy_sql)
     rows = db.archive([1, 2, 3])
     assert [(r[0], r[1], r[3], r[4]) for r in rows] == [
-        (1, 1, 1, None), (2, 1, 0, "busy"), (3, 1, 1, None)
+        (1, 1, 1, None),
+        (2, 1, 0, "busy"),
+        (3, 1, 1, None),
     ]
     assert db.ids("vicidial_list") == [2]
 
@@ -175,8 +183,12 @@ def test_inactive_callback_does_not_make_a_lead_busy(vdb: SyncDB) -> None:
 
 def test_missing_busy_tables_are_skipped(vdb: SyncDB) -> None:
     seed_leads(vdb, 1)
-    for table in ("vicidial_hopper", "vicidial_auto_calls", "vicidial_live_agents",
-                  "vicidial_callbacks"):
+    for table in (
+        "vicidial_hopper",
+        "vicidial_auto_calls",
+        "vicidial_live_agents",
+        "vicidial_callbacks",
+    ):
         vdb.execute(f"DROP TABLE {table}")
     assert tuple(vdb.archive([1])[0][1:]) == (1, 0, 1, None)
 
@@ -226,7 +238,9 @@ BAD_LISTS = [
 
 
 @pytest.mark.parametrize(("lead_ids", "code"), BAD_LISTS)
-def test_bad_lists_are_refused_before_any_write(vdb: SyncDB, lead_ids: str | None, code: str) -> None:
+def test_bad_lists_are_refused_before_any_write(
+    vdb: SyncDB, lead_ids: str | None, code: str
+) -> None:
     seed_leads(vdb, 3)
     vdb.archive([3], True, False, False)
     refused(vdb, "CALL archive_leads(%s, TRUE, TRUE, TRUE)", (lead_ids,), code)
@@ -249,8 +263,7 @@ def test_regression_duplicate_id_does_not_stop_an_insert_half_way(vdb: SyncDB) -
 def test_leads_not_found_lists_missing_and_already_archived(vdb: SyncDB) -> None:
     seed_leads(vdb, 3)
     vdb.archive([3])
-    details = refused(vdb, "CALL archive_leads('[1,3,7]', TRUE, TRUE, TRUE)", (),
-                      "leads_not_found")
+    details = refused(vdb, "CALL archive_leads('[1,3,7]', TRUE, TRUE, TRUE)", (), "leads_not_found")
     assert [(int(r[0]), int(r[1])) for r in details] == [(3, 1), (7, 0)]
 
 
@@ -274,9 +287,11 @@ def test_regression_zero_dates_from_a_non_strict_server_are_archived(vdb: SyncDB
     change them."""
     vdb.execute(f"SET SESSION sql_mode = '{LOOSE}'")
     seed_leads(vdb, 1)
-    vdb.execute("UPDATE vicidial_list SET entry_date = '0000-00-00 00:00:00',"
-                " date_of_birth = '0000-00-00', last_local_call_time = '0000-00-00 00:00:00'"
-                " WHERE lead_id = 1")
+    vdb.execute(
+        "UPDATE vicidial_list SET entry_date = '0000-00-00 00:00:00',"
+        " date_of_birth = '0000-00-00', last_local_call_time = '0000-00-00 00:00:00'"
+        " WHERE lead_id = 1"
+    )
     before = vdb.row("vicidial_list", 1)
     assert tuple(vdb.archive([1])[0][1:]) == (1, 0, 1, None)
     assert vdb.row("vicidial_list_archive", 1) == before
@@ -296,25 +311,25 @@ def test_audit_records_the_calling_account(vdb: SyncDB) -> None:
 
 def test_gateway_entry_point_records_api_user_and_request_id(vdb: SyncDB) -> None:
     seed_leads(vdb, 1)
-    rows = vdb.call("lead_archive_move", "archive", "crm-nightly", "req-42", "[1]", True, True,
-                    True)
+    rows = vdb.call(
+        "lead_archive_move", "archive", "crm-nightly", "req-42", "[1]", True, True, True
+    )
     assert tuple(rows[0]) == (1, 1, 0, 1, None)
     assert vdb.execute("SELECT actor, request_id FROM lead_archive_audit") == [
         ("crm-nightly", "req-42")
     ]
 
 
-def test_execute_only_account_can_archive_but_not_touch_tables(
-    vdb: SyncDB, admin: SyncDB
-) -> None:
+def test_execute_only_account_can_archive_but_not_touch_tables(vdb: SyncDB, admin: SyncDB) -> None:
     seed_leads(vdb, 2)
     admin.execute("CREATE USER IF NOT EXISTS 'la_exec'@'%' IDENTIFIED BY 'pw-exec'")
     admin.execute(f"GRANT EXECUTE ON PROCEDURE `{vdb.name}`.archive_leads TO 'la_exec'@'%'")
     from gateway.dburl import DatabaseURL
 
     url = vdb.url
-    limited = SyncDB(DatabaseURL("la_exec", "pw-exec", url.host, url.port, url.database,
-                                 url.unix_socket))
+    limited = SyncDB(
+        DatabaseURL("la_exec", "pw-exec", url.host, url.port, url.database, url.unix_socket)
+    )
     try:
         assert sum(r[3] for r in limited.archive([1, 2])) == 2
         with pytest.raises(MySQLError):

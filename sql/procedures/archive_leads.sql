@@ -6,7 +6,7 @@ SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';
 DROP PROCEDURE IF EXISTS archive_leads;
 
 DELIMITER //
-CREATE PROCEDURE archive_leads(
+CREATE PROCEDURE archive_leads (
     IN lead_ids JSON,
     IN insert_leads BOOLEAN,
     IN update_leads BOOLEAN,
@@ -19,5 +19,5 @@ BEGIN
     CALL lead_archive_move(
         'archive', SESSION_USER(), NULL, lead_ids, insert_leads, update_leads, delete_leads
     );
-END //
+END//
 DELIMITER ;

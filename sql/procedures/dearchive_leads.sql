@@ -7,7 +7,7 @@ SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';
 DROP PROCEDURE IF EXISTS dearchive_leads;
 
 DELIMITER //
-CREATE PROCEDURE dearchive_leads(
+CREATE PROCEDURE dearchive_leads (
     IN lead_ids JSON,
     IN insert_leads BOOLEAN,
     IN delete_leads BOOLEAN
@@ -19,5 +19,5 @@ BEGIN
     CALL lead_archive_move(
         'dearchive', SESSION_USER(), NULL, lead_ids, insert_leads, FALSE, delete_leads
     );
-END //
+END//
 DELIMITER ;

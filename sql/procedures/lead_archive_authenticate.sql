@@ -6,7 +6,7 @@ SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';
 DROP PROCEDURE IF EXISTS lead_archive_authenticate;
 
 DELIMITER //
-CREATE PROCEDURE lead_archive_authenticate(
+CREATE PROCEDURE lead_archive_authenticate (
     IN p_key_sha256 BINARY(32)
 )
 MODIFIES SQL DATA
@@ -22,5 +22,5 @@ BEGIN
         key_sha256
     FROM lead_archive_api_users
     WHERE key_sha256 = p_key_sha256 AND revoked_at IS NULL;
-END //
+END//
 DELIMITER ;

@@ -5,7 +5,7 @@ SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';
 DROP PROCEDURE IF EXISTS lead_archive_check;
 
 DELIMITER //
-CREATE PROCEDURE lead_archive_check()
+CREATE PROCEDURE lead_archive_check ()
 READS SQL DATA
 SQL SECURITY DEFINER
 COMMENT 'lead-archive 1'
@@ -20,7 +20,7 @@ BEGIN
     CALL lead_archive_guard('vicidial_list', 'vicidial_list_archive');
     INSERT INTO lead_archive_check_report (direction, column_name, problem)
     SELECT
-        'archive',
+        'archive' AS direction,
         column_name,
         problem
     FROM lead_archive_problems;
@@ -28,7 +28,7 @@ BEGIN
     CALL lead_archive_guard('vicidial_list_archive', 'vicidial_list');
     INSERT INTO lead_archive_check_report (direction, column_name, problem)
     SELECT
-        'dearchive',
+        'dearchive' AS direction,
         column_name,
         problem
     FROM lead_archive_problems;
@@ -40,5 +40,5 @@ BEGIN
     FROM lead_archive_check_report
     ORDER BY direction, column_name;
     DROP TEMPORARY TABLE lead_archive_check_report;
-END //
+END//
 DELIMITER ;

@@ -5,7 +5,7 @@ SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';
 DROP PROCEDURE IF EXISTS lead_archive_key_create;
 
 DELIMITER //
-CREATE PROCEDURE lead_archive_key_create(
+CREATE PROCEDURE lead_archive_key_create (
     IN p_name VARCHAR(64),
     IN p_key_sha256 BINARY(32)
 )
@@ -17,10 +17,12 @@ BEGIN
         SELECT 1 FROM lead_archive_api_users
         WHERE name = p_name AND revoked_at IS NULL
     ) THEN
-        SIGNAL SQLSTATE '45000' SET
+        SIGNAL SQLSTATE '45000'
+            SET
             MESSAGE_TEXT = 'user_exists: this API user has an active key; revoke it first';
     END IF;
-    DELETE FROM lead_archive_api_users WHERE name = p_name;
+    DELETE FROM lead_archive_api_users
+    WHERE name = p_name;
     INSERT INTO lead_archive_api_users (name, key_sha256) VALUES (p_name, p_key_sha256);
-END //
+END//
 DELIMITER ;

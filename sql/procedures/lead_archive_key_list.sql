@@ -4,7 +4,7 @@ SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';
 DROP PROCEDURE IF EXISTS lead_archive_key_list;
 
 DELIMITER //
-CREATE PROCEDURE lead_archive_key_list()
+CREATE PROCEDURE lead_archive_key_list ()
 READS SQL DATA
 SQL SECURITY DEFINER
 COMMENT 'lead-archive 1'
@@ -16,5 +16,5 @@ BEGIN
         last_used_at
     FROM lead_archive_api_users
     ORDER BY name;
-END //
+END//
 DELIMITER ;

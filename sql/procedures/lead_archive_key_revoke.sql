@@ -5,7 +5,7 @@ SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';
 DROP PROCEDURE IF EXISTS lead_archive_key_revoke;
 
 DELIMITER //
-CREATE PROCEDURE lead_archive_key_revoke(
+CREATE PROCEDURE lead_archive_key_revoke (
     IN p_name VARCHAR(64)
 )
 MODIFIES SQL DATA
@@ -16,5 +16,5 @@ BEGIN
     SET revoked_at = NOW()
     WHERE name = p_name AND revoked_at IS NULL;
     SELECT ROW_COUNT() AS revoked;
-END //
+END//
 DELIMITER ;

@@ -22,7 +22,7 @@ SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';
 DROP PROCEDURE IF EXISTS lead_archive_move;
 
 DELIMITER //
-CREATE PROCEDURE lead_archive_move(
+CREATE PROCEDURE lead_archive_move (
     IN p_direction VARCHAR(16),
     IN p_actor VARCHAR(128),
     IN p_request_id VARCHAR(64),
@@ -43,12 +43,21 @@ BEGIN
     DECLARE v_equal LONGTEXT;
     DECLARE v_busy LONGTEXT DEFAULT '';
     DECLARE v_count INT;
+    DECLARE v_requested INT;
+    DECLARE v_found INT;
+    DECLARE v_archived INT;
     DECLARE v_message TEXT;
     DECLARE v_group_concat_max_len BIGINT UNSIGNED DEFAULT @@SESSION.group_concat_max_len;
 
+    DECLARE v_in_transaction BOOLEAN DEFAULT FALSE;
+
+    -- ROLLBACK only once a transaction is open: a refusal before it then carries its own
+    -- condition alone (a ROLLBACK would add warning 1196 for the MEMORY work table).
     DECLARE EXIT HANDLER FOR SQLEXCEPTION
     BEGIN
-        ROLLBACK;
+        IF v_in_transaction THEN
+            ROLLBACK;
+        END IF;
         SET SESSION group_concat_max_len = v_group_concat_max_len;
         RESIGNAL;
     END;
@@ -63,7 +72,8 @@ BEGIN
         SET v_target = 'vicidial_list';
         SET p_update = FALSE;
     ELSE
-        SIGNAL SQLSTATE '45000' SET
+        SIGNAL SQLSTATE '45000'
+            SET
             MESSAGE_TEXT = 'internal_error: direction must be archive or dearchive';
     END IF;
     SET p_insert = COALESCE(p_insert, FALSE);
@@ -76,8 +86,10 @@ BEGIN
     -- 2. the schema guard
     CALL lead_archive_guard(v_source, v_target);
     SELECT
-        COUNT(*),
-        LEFT(GROUP_CONCAT(IF(column_name = '', problem, column_name) SEPARATOR ', '), 400)
+        COUNT(*) AS problem_count,
+        LEFT(
+            GROUP_CONCAT(IF(column_name = '', problem, column_name) SEPARATOR ', '), 400
+        ) AS problem_list
     INTO v_count, v_message
     FROM lead_archive_problems;
     IF v_count > 0 THEN
@@ -91,97 +103,114 @@ BEGIN
         SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = v_message;
     END IF;
 
-    -- Column lists of the source, read now: a column added later is copied and compared too.
+    -- Column lists of the source, as the guard read them now: a column added later is
+    -- copied and compared too.
     SELECT
         GROUP_CONCAT(
-            CONCAT('`', REPLACE(COLUMN_NAME, '`', '``'), '`')
-            ORDER BY ORDINAL_POSITION SEPARATOR ', '
-        ),
+            CONCAT('`', REPLACE(column_name, '`', '``'), '`')
+            ORDER BY ordinal_position SEPARATOR ', '
+        ) AS column_list,
         GROUP_CONCAT(
-            CONCAT('s.`', REPLACE(COLUMN_NAME, '`', '``'), '`')
-            ORDER BY ORDINAL_POSITION SEPARATOR ', '
-        ),
-        GROUP_CONCAT(
-            CONCAT(
-                't.`', REPLACE(COLUMN_NAME, '`', '``'), '` = s.`',
-                REPLACE(COLUMN_NAME, '`', '``'), '`'
-            )
-            ORDER BY ORDINAL_POSITION SEPARATOR ', '
-        ),
+            CONCAT('s.`', REPLACE(column_name, '`', '``'), '`')
+            ORDER BY ordinal_position SEPARATOR ', '
+        ) AS select_list,
         GROUP_CONCAT(
             CONCAT(
-                'CAST(t.`', REPLACE(COLUMN_NAME, '`', '``'), '` AS BINARY) <=> CAST(s.`',
-                REPLACE(COLUMN_NAME, '`', '``'), '` AS BINARY)'
+                't.`', REPLACE(column_name, '`', '``'), '` = s.`',
+                REPLACE(column_name, '`', '``'), '`'
             )
-            ORDER BY ORDINAL_POSITION SEPARATOR ' AND '
-        )
+            ORDER BY ordinal_position SEPARATOR ', '
+        ) AS assign_list,
+        GROUP_CONCAT(
+            CONCAT(
+                'CAST(t.`', REPLACE(column_name, '`', '``'), '` AS BINARY) <=> CAST(s.`',
+                REPLACE(column_name, '`', '``'), '` AS BINARY)'
+            )
+            ORDER BY ordinal_position SEPARATOR ' AND '
+        ) AS equal_expression
     INTO v_cols, v_select, v_assign, v_equal
-    FROM information_schema.COLUMNS
-    WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = v_source;
+    FROM lead_archive_source_columns;
 
     -- Busy leads (archive only): each table only where it exists. LEADID stands for the
     -- lead_id column of the statement that uses the expression.
     IF p_direction = 'archive' THEN
-        SELECT COALESCE(GROUP_CONCAT(
-            CONCAT(
-                ' OR EXISTS (SELECT 1 FROM `', TABLE_NAME, '` AS b WHERE b.lead_id = LEADID',
-                IF(TABLE_NAME = 'vicidial_callbacks', ' AND b.status IN (''ACTIVE'', ''LIVE'')', ''),
-                ')'
-            )
-            ORDER BY TABLE_NAME SEPARATOR ''
-        ), '')
+        SELECT
+            COALESCE(GROUP_CONCAT(
+                CONCAT(
+                    ' OR EXISTS (SELECT 1 FROM `', TABLE_NAME, '` AS b WHERE b.lead_id = LEADID',
+                    IF(
+                        TABLE_NAME = 'vicidial_callbacks',
+                        ' AND b.status IN (''ACTIVE'', ''LIVE'')',
+                        ''
+                    ),
+                    ')'
+                )
+                ORDER BY TABLE_NAME SEPARATOR ''
+            ), '')
         INTO v_busy
         FROM information_schema.TABLES
         WHERE
             TABLE_SCHEMA = DATABASE()
             AND TABLE_NAME IN (
-                'vicidial_hopper', 'vicidial_auto_calls', 'vicidial_live_agents', 'vicidial_callbacks'
+                'vicidial_hopper',
+                'vicidial_auto_calls',
+                'vicidial_live_agents',
+                'vicidial_callbacks'
             );
     END IF;
     SET v_busy = CONCAT('(FALSE', v_busy, ')');
 
     START TRANSACTION;
+    SET v_in_transaction = TRUE;
 
     -- Lock the source rows, then the target rows, in lead_id order (InnoDB; a plain read on
-    -- MyISAM), and note which ids exist where.
+    -- MyISAM), counting how many of the requested ids each table holds.
+    SELECT COUNT(*) INTO v_requested FROM lead_archive_request;
     SET @lead_archive_sql = CONCAT(
         'SELECT COUNT(*) INTO @lead_archive_n FROM `', v_source, '` ',
         'WHERE lead_id IN (SELECT lead_id FROM lead_archive_request) ORDER BY lead_id FOR UPDATE'
     );
     PREPARE lead_archive_stmt FROM @lead_archive_sql;
     EXECUTE lead_archive_stmt;
+    SET v_found = @lead_archive_n;
     SET @lead_archive_sql = CONCAT(
         'SELECT COUNT(*) INTO @lead_archive_n FROM `', v_target, '` ',
         'WHERE lead_id IN (SELECT lead_id FROM lead_archive_request) ORDER BY lead_id FOR UPDATE'
     );
     PREPARE lead_archive_stmt FROM @lead_archive_sql;
     EXECUTE lead_archive_stmt;
-    SET @lead_archive_sql = CONCAT(
-        'UPDATE lead_archive_request AS r SET ',
-        'r.in_source = EXISTS (SELECT 1 FROM `', v_source, '` AS s WHERE s.lead_id = r.lead_id), ',
-        'r.in_target = EXISTS (SELECT 1 FROM `', v_target, '` AS t WHERE t.lead_id = r.lead_id)'
-    );
-    PREPARE lead_archive_stmt FROM @lead_archive_sql;
-    EXECUTE lead_archive_stmt;
+    SET v_archived = @lead_archive_n;
 
-    -- 3. every id must exist in the source
-    SELECT
-        COUNT(*),
-        LEFT(GROUP_CONCAT(lead_id ORDER BY pos SEPARATOR ','), 300)
-    INTO v_count, v_message
-    FROM lead_archive_request WHERE in_source = 0;
-    IF v_count > 0 THEN
-        SELECT
-            lead_id,
-            in_target AS already_archived
-        FROM lead_archive_request
-        WHERE in_source = 0
-        ORDER BY pos;
+    -- 3. every id must exist in the source (read only: nothing to undo when refused)
+    IF v_found < v_requested THEN
+        SET @lead_archive_sql = CONCAT(
+            'SELECT COUNT(*), LEFT(GROUP_CONCAT(r.lead_id ORDER BY r.pos SEPARATOR '',''), 300) ',
+            'INTO @lead_archive_n, @lead_archive_missing FROM lead_archive_request AS r ',
+            'WHERE NOT EXISTS (SELECT 1 FROM `', v_source, '` AS s WHERE s.lead_id = r.lead_id)'
+        );
+        PREPARE lead_archive_stmt FROM @lead_archive_sql;
+        EXECUTE lead_archive_stmt;
+        SET @lead_archive_sql = CONCAT(
+            'SELECT r.lead_id, EXISTS (SELECT 1 FROM `', v_target, '` AS t ',
+            'WHERE t.lead_id = r.lead_id) AS already_archived FROM lead_archive_request AS r ',
+            'WHERE NOT EXISTS (SELECT 1 FROM `', v_source, '` AS s WHERE s.lead_id = r.lead_id) ',
+            'ORDER BY r.pos'
+        );
+        PREPARE lead_archive_stmt FROM @lead_archive_sql;
+        EXECUTE lead_archive_stmt;
         SET v_message = CONCAT(
-            'leads_not_found: ', v_count, ' specified lead_ids do not exist in ', v_source,
-            ': ', v_message
+            'leads_not_found: ', @lead_archive_n, ' specified lead_ids do not exist in ',
+            v_source, ': ', @lead_archive_missing
         );
         SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = v_message;
+    END IF;
+    IF v_archived > 0 THEN
+        SET @lead_archive_sql = CONCAT(
+            'UPDATE lead_archive_request AS r SET r.in_target = EXISTS ',
+            '(SELECT 1 FROM `', v_target, '` AS t WHERE t.lead_id = r.lead_id)'
+        );
+        PREPARE lead_archive_stmt FROM @lead_archive_sql;
+        EXECUTE lead_archive_stmt;
     END IF;
 
     -- 4. insert: leads not yet in the target. IGNORE only covers a row that a concurrent call
@@ -195,12 +224,13 @@ BEGIN
         );
         PREPARE lead_archive_stmt FROM @lead_archive_sql;
         EXECUTE lead_archive_stmt;
-        UPDATE lead_archive_request SET inserted = 1 WHERE in_target = 0;
+        UPDATE lead_archive_request SET inserted = 1
+        WHERE in_target = 0;
     END IF;
 
     -- 5. update: rewrite target rows that were there already and differ byte for byte.
     -- Every column is assigned, modify_date included, so ON UPDATE cannot rewrite it.
-    IF p_update THEN
+    IF p_update AND v_archived > 0 THEN
         SET @lead_archive_sql = CONCAT(
             'UPDATE lead_archive_request AS r ',
             'INNER JOIN `', v_target, '` AS t ON t.lead_id = r.lead_id ',
@@ -229,21 +259,25 @@ BEGIN
         );
         PREPARE lead_archive_stmt FROM @lead_archive_sql;
         EXECUTE lead_archive_stmt;
-        SET @lead_archive_sql = CONCAT(
-            'UPDATE lead_archive_request AS r SET ',
-            'r.deleted = NOT EXISTS (SELECT 1 FROM `', v_source, '` AS s WHERE s.lead_id = r.lead_id)'
-        );
-        PREPARE lead_archive_stmt FROM @lead_archive_sql;
-        EXECUTE lead_archive_stmt;
-        SET @lead_archive_sql = CONCAT(
-            'UPDATE lead_archive_request AS r SET r.reason = CASE ',
-            'WHEN NOT EXISTS (SELECT 1 FROM `', v_target, '` AS t WHERE t.lead_id = r.lead_id) ',
-            'THEN ''not_archived'' ',
-            'WHEN ', REPLACE(v_busy, 'LEADID', 'r.lead_id'), ' THEN ''busy'' ',
-            'ELSE ''mismatch'' END WHERE r.deleted = 0'
-        );
-        PREPARE lead_archive_stmt FROM @lead_archive_sql;
-        EXECUTE lead_archive_stmt;
+        IF ROW_COUNT() = v_requested THEN
+            UPDATE lead_archive_request SET deleted = 1;
+        ELSE
+            SET @lead_archive_sql = CONCAT(
+                'UPDATE lead_archive_request AS r SET r.deleted = NOT EXISTS ',
+                '(SELECT 1 FROM `', v_source, '` AS s WHERE s.lead_id = r.lead_id)'
+            );
+            PREPARE lead_archive_stmt FROM @lead_archive_sql;
+            EXECUTE lead_archive_stmt;
+            SET @lead_archive_sql = CONCAT(
+                'UPDATE lead_archive_request AS r SET r.reason = CASE ',
+                'WHEN NOT EXISTS (SELECT 1 FROM `', v_target, '` AS t ',
+                'WHERE t.lead_id = r.lead_id) THEN ''not_archived'' ',
+                'WHEN ', REPLACE(v_busy, 'LEADID', 'r.lead_id'), ' THEN ''busy'' ',
+                'ELSE ''mismatch'' END WHERE r.deleted = 0'
+            );
+            PREPARE lead_archive_stmt FROM @lead_archive_sql;
+            EXECUTE lead_archive_stmt;
+        END IF;
     END IF;
     DEALLOCATE PREPARE lead_archive_stmt;
 
@@ -253,19 +287,19 @@ BEGIN
         select_count, insert_count, update_count, delete_count, kept_count
     )
     SELECT
-        p_direction,
-        COALESCE(p_actor, SESSION_USER()),
-        SESSION_USER(),
-        p_request_id,
-        p_insert,
-        p_update,
-        p_delete,
-        p_lead_ids,
-        COUNT(*),
-        COALESCE(SUM(inserted), 0),
-        COALESCE(SUM(updated), 0),
-        COALESCE(SUM(deleted), 0),
-        COALESCE(SUM(reason IS NOT NULL), 0)
+        p_direction AS operation,
+        COALESCE(p_actor, SESSION_USER()) AS actor,
+        SESSION_USER() AS db_account,
+        p_request_id AS request_id,
+        p_insert AS insert_leads,
+        p_update AS update_leads,
+        p_delete AS delete_leads,
+        p_lead_ids AS lead_ids,
+        COUNT(*) AS select_count,
+        COALESCE(SUM(inserted), 0) AS insert_count,
+        COALESCE(SUM(updated), 0) AS update_count,
+        COALESCE(SUM(deleted), 0) AS delete_count,
+        COALESCE(SUM(reason IS NOT NULL), 0) AS kept_count
     FROM lead_archive_request;
 
     COMMIT;
@@ -279,5 +313,5 @@ BEGIN
         reason
     FROM lead_archive_request
     ORDER BY pos;
-END //
+END//
 DELIMITER ;

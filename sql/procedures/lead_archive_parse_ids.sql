@@ -7,7 +7,7 @@ SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';
 DROP PROCEDURE IF EXISTS lead_archive_parse_ids;
 
 DELIMITER //
-CREATE PROCEDURE lead_archive_parse_ids(
+CREATE PROCEDURE lead_archive_parse_ids (
     IN p_lead_ids LONGTEXT,
     IN p_max_leads INT
 )
@@ -24,7 +24,6 @@ BEGIN
     CREATE TEMPORARY TABLE lead_archive_request (
         pos INT UNSIGNED NOT NULL AUTO_INCREMENT,
         lead_id BIGINT UNSIGNED NOT NULL,
-        in_source TINYINT(1) NOT NULL DEFAULT 0,
         in_target TINYINT(1) NOT NULL DEFAULT 0,
         inserted TINYINT(1) NOT NULL DEFAULT 0,
         updated TINYINT(1) NOT NULL DEFAULT 0,
@@ -37,9 +36,14 @@ BEGIN
     IF
         p_lead_ids IS NULL
         OR (JSON_VALID(p_lead_ids) AND JSON_TYPE(p_lead_ids) = 'NULL')
-        OR (JSON_VALID(p_lead_ids) AND JSON_TYPE(p_lead_ids) = 'ARRAY' AND JSON_LENGTH(p_lead_ids) = 0)
-        THEN
-        SIGNAL SQLSTATE '45000' SET
+        OR (
+            JSON_VALID(p_lead_ids)
+            AND JSON_TYPE(p_lead_ids) = 'ARRAY'
+            AND JSON_LENGTH(p_lead_ids) = 0
+        )
+    THEN
+        SIGNAL SQLSTATE '45000'
+            SET
             MESSAGE_TEXT = 'missing_lead_ids: lead_ids must contain atleast 1 value';
     END IF;
 
@@ -49,8 +53,9 @@ BEGIN
     IF
         NOT JSON_VALID(p_lead_ids)
         OR NOT v_compact REGEXP '^[[][0-9]{1,10}(,[0-9]{1,10})*[]]$'
-        THEN
-        SIGNAL SQLSTATE '45000' SET
+    THEN
+        SIGNAL SQLSTATE '45000'
+            SET
             MESSAGE_TEXT = 'invalid_lead_ids: lead_ids must only contain integer values';
     END IF;
 
@@ -66,7 +71,8 @@ BEGIN
     SELECT COUNT(*) INTO v_bad FROM lead_archive_request
     WHERE lead_id < 1 OR lead_id > 4294967295;
     IF v_bad > 0 THEN
-        SIGNAL SQLSTATE '45000' SET
+        SIGNAL SQLSTATE '45000'
+            SET
             MESSAGE_TEXT = 'invalid_lead_ids: lead_ids must only contain integer values';
     END IF;
 
@@ -79,8 +85,8 @@ BEGIN
     END IF;
 
     SELECT
-        COUNT(*),
-        LEFT(GROUP_CONCAT(d.lead_id ORDER BY d.first_pos SEPARATOR ','), 400)
+        COUNT(*) AS duplicate_count,
+        LEFT(GROUP_CONCAT(d.lead_id ORDER BY d.first_pos SEPARATOR ','), 400) AS duplicate_list
     INTO v_bad, v_message
     FROM (
         SELECT
@@ -96,5 +102,5 @@ BEGIN
         );
         SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = v_message;
     END IF;
-END //
+END//
 DELIMITER ;

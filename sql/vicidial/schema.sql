@@ -73,7 +73,9 @@ CREATE TABLE IF NOT EXISTS vicidial_auto_calls (
     auto_call_id INT(9) UNSIGNED NOT NULL AUTO_INCREMENT,
     server_ip VARCHAR(15) NOT NULL,
     campaign_id VARCHAR(20),
-    `status` ENUM('SENT', 'RINGING', 'LIVE', 'XFER', 'PAUSED', 'CLOSER', 'BUSY', 'DISCONNECT', 'IVR'),
+    `status` ENUM(
+        'SENT', 'RINGING', 'LIVE', 'XFER', 'PAUSED', 'CLOSER', 'BUSY', 'DISCONNECT', 'IVR'
+    ),
     lead_id INT(9) UNSIGNED NOT NULL,
     uniqueid VARCHAR(20),
     callerid VARCHAR(20),
