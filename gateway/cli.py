@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from gateway import installer
-from gateway.db import connect
-from gateway.errors import LeadArchiveError
+from asyncmy.errors import MySQLError
+
+from gateway import auth, installer
+from gateway.db import call_procedure, connect
+from gateway.errors import ConfigError, LeadArchiveError
 from gateway.settings import Settings
+
+_USER_NAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -24,6 +29,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = args.run(args)
     except LeadArchiveError as exc:
         print(f"lead-archive: {exc}", file=sys.stderr)
+        return 2
+    except MySQLError as exc:
+        print(f"lead-archive: database error {exc.args[0]}: {exc.args[-1]}", file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"lead-archive: {exc.strerror or exc}", file=sys.stderr)
@@ -52,10 +60,31 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_parser(
         "create-archive", help="create vicidial_list_archive the way VICIdial documents it"
     ).set_defaults(run=_db(_create_archive))
+
+    keys = commands.add_parser("keys", help="API keys of the gateway").add_subparsers(
+        title="keys commands"
+    )
+    create = keys.add_parser("create", help="create a key for an API user; prints it once")
+    create.add_argument("name")
+    create.set_defaults(run=_db(_keys_create))
+    keys.add_parser("list", help="list API users (never keys)").set_defaults(run=_db(_keys_list))
+    revoke = keys.add_parser("revoke", help="revoke an API user's key, at once")
+    revoke.add_argument("name")
+    revoke.set_defaults(run=_db(_keys_revoke))
+
+    serve = commands.add_parser("serve", help="run the gateway under uvicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--ssl-certfile")
+    serve.add_argument("--ssl-keyfile")
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(run=_serve)
     return parser
 
 
-def _db(action: Callable[[Any], Awaitable[int]]) -> Callable[[argparse.Namespace], int]:
+def _db(
+    action: Callable[[Any, argparse.Namespace], Awaitable[int]],
+) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         settings = Settings.from_env()
         assert settings.database_url is not None
@@ -63,7 +92,7 @@ def _db(action: Callable[[Any], Awaitable[int]]) -> Callable[[argparse.Namespace
         async def go() -> int:
             conn = await connect(settings.database_url)  # type: ignore[arg-type]
             try:
-                return await action(conn)
+                return await action(conn, args)
             finally:
                 conn.close()
 
@@ -72,14 +101,14 @@ def _db(action: Callable[[Any], Awaitable[int]]) -> Callable[[argparse.Namespace
     return run
 
 
-async def _install(conn: Any) -> int:
+async def _install(conn: Any, args: argparse.Namespace) -> int:
     changes = await installer.install(conn)
     for line in changes or ["nothing to change: procedures and tables are up to date"]:
         print(line)
     return 0
 
 
-async def _check(conn: Any) -> int:
+async def _check(conn: Any, args: argparse.Namespace) -> int:
     version = await installer.server_version(conn)
     problems = await installer.check(conn)
     for line in problems:
@@ -90,10 +119,69 @@ async def _check(conn: Any) -> int:
     return 0
 
 
-async def _create_archive(conn: Any) -> int:
+async def _create_archive(conn: Any, args: argparse.Namespace) -> int:
     changes = await installer.create_archive(conn)
     for line in changes or ["vicidial_list_archive exists already: nothing to change"]:
         print(line)
+    return 0
+
+
+async def _keys_create(conn: Any, args: argparse.Namespace) -> int:
+    name = args.name
+    if not _USER_NAME.match(name):
+        raise ConfigError("an API user name is 1-64 letters, digits or . _ @ -")
+    key = auth.new_key()
+    try:
+        await call_procedure(conn, "lead_archive_key_create", [name, auth.key_hash(key)])
+    except MySQLError as exc:
+        if "user_exists" in str(exc.args[-1]):
+            raise ConfigError(f"API user {name} has an active key; revoke it first") from None
+        raise
+    print(f"created API key for {name}; it is shown once, only its SHA-256 is stored:")
+    print(key)
+    return 0
+
+
+async def _keys_list(conn: Any, args: argparse.Namespace) -> int:
+    sets = await call_procedure(conn, "lead_archive_key_list", [])
+    print(f"{'name':<24} {'created':<20} {'revoked':<20} last used")
+    for name, created, revoked, used in sets[-1] if sets else []:
+        print(f"{name:<24} {created!s:<20} {revoked or '-'!s:<20} {used or '-'}")
+    return 0
+
+
+async def _keys_revoke(conn: Any, args: argparse.Namespace) -> int:
+    name = args.name
+    sets = await call_procedure(conn, "lead_archive_key_revoke", [name])
+    if not sets or not sets[-1][0][0]:
+        print(f"no active key for API user {name}", file=sys.stderr)
+        return 1
+    print(f"revoked the key of {name}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from gateway.logs import uvicorn_log_config
+
+    Settings.from_env()  # a bad setting stops here with one line, before any worker starts
+    if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
+        raise ConfigError("--ssl-certfile and --ssl-keyfile go together")
+    if args.workers < 1:
+        raise ConfigError("--workers must be at least 1")
+    uvicorn.run(
+        "gateway.app:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        ssl_certfile=args.ssl_certfile,
+        ssl_keyfile=args.ssl_keyfile,
+        access_log=False,
+        log_config=uvicorn_log_config(),
+        server_header=False,
+    )
     return 0
 
 

@@ -54,6 +54,30 @@ async def connect(url: DatabaseURL) -> Any:
     return await asyncmy.connect(autocommit=True, **url.connect_args())
 
 
+async def call_procedure(
+    conn: Any, procedure: str, args: Sequence[Any]
+) -> list[list[tuple[Any, ...]]]:
+    """``CALL procedure(args)``; returns every result set. An error raised after a first result
+    set (the procedures' details before a refusal) surfaces only while draining; it is raised
+    with the sets read before it in ``exc.result_sets``."""
+    if not re.fullmatch(r"[a-z_]+", procedure):
+        raise ValueError(f"not a procedure name: {procedure!r}")
+    placeholders = ", ".join(["%s"] * len(args))
+    sets: list[list[tuple[Any, ...]]] = []
+    try:
+        async with conn.cursor() as cur:
+            await cur.execute(f"CALL {procedure}({placeholders})", tuple(args))
+            while True:
+                if cur.description:
+                    sets.append(list(await cur.fetchall()))
+                if not await cur.nextset():
+                    break
+    except BaseException as exc:
+        exc.result_sets = sets  # type: ignore[attr-defined]
+        raise
+    return sets
+
+
 def source_table(direction: Direction) -> str:
     return "vicidial_list" if direction == "archive" else "vicidial_list_archive"
 
@@ -126,27 +150,15 @@ class Database:
             self._pool = None
 
     async def call(self, procedure: str, args: Sequence[Any]) -> list[list[tuple[Any, ...]]]:
-        """``CALL procedure(args)``; returns every result set. Raises the driver's error with
-        the result sets read before it in ``exc.result_sets``."""
         if self._pool is None:
             await self.open()
-        placeholders = ", ".join(["%s"] * len(args))
         async with self._pool.acquire() as conn:
-            sets: list[list[tuple[Any, ...]]] = []
             try:
-                async with conn.cursor() as cur:
-                    await cur.execute(f"CALL {procedure}({placeholders})", tuple(args))
-                    while True:
-                        if cur.description:
-                            sets.append(list(await cur.fetchall()))
-                        if not await cur.nextset():
-                            break
+                return await call_procedure(conn, procedure, args)
             except BaseException as exc:
                 if is_broken(exc) or not isinstance(exc, MySQLError):
-                    conn.close()
-                exc.result_sets = sets  # type: ignore[attr-defined]
+                    conn.close()  # the pool drops it and opens a fresh one when needed
                 raise
-            return sets
 
     async def move(
         self,

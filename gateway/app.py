@@ -1,0 +1,292 @@
+"""The Starlette application. The data path reads top to bottom in :meth:`Gateway.move`:
+
+request → auth → office hours → content type, size → body → one CALL → response
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway import auth, logs, metrics
+from gateway.db import Database, Direction, LeadResult
+from gateway.errors import Problem
+from gateway.openapi import openapi_document
+from gateway.request import parse_body
+from gateway.settings import Settings
+
+MAX_BODY_BYTES = 64 * 1024
+SUCCESS_MESSAGE = "lead_ids batch was successfully processed"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class MoveRoute:
+    """What differs between the archive and the dearchive route: configuration only."""
+
+    name: str
+    direction: Direction
+    flags: tuple[str, ...]
+    office_hours: bool
+
+
+ARCHIVE = MoveRoute("archive", "archive", ("insert_leads", "update_leads", "delete_leads"), True)
+DEARCHIVE = MoveRoute("dearchive", "dearchive", ("insert_leads", "delete_leads"), False)
+
+
+class Gateway:
+    def __init__(
+        self, settings: Settings, database: Database, now: Callable[[], datetime] | None = None
+    ) -> None:
+        self.settings = settings
+        self.db = database
+        self.now = now or (lambda: datetime.now(UTC))
+        self.throttle = auth.Throttle()
+
+    async def move(self, request: Request, route: MoveRoute) -> Response:
+        user = await self.authenticate(request)
+        request.state.user = user
+        if route.office_hours:
+            self.refuse_in_office_hours()
+        raw = await read_body(request)
+        move = parse_body(raw, route.flags, self.settings.max_leads)
+        request.state.lead_count = len(move.lead_ids)
+        started = time.perf_counter()
+        results = await self.db.move(
+            route.direction,
+            move.lead_ids,
+            insert=move.insert,
+            update=move.update,
+            delete=move.delete,
+            actor=user,
+            request_id=request.state.request_id,
+        )
+        metrics.CALL_SECONDS.labels(route.direction).observe(time.perf_counter() - started)
+        return JSONResponse(success_body(route, results, request.state.request_id))
+
+    async def authenticate(self, request: Request) -> str:
+        client = request.client.host if request.client else "unknown"
+        wait = self.throttle.retry_after(client)
+        if wait is not None:
+            raise Problem("too_many_requests", headers={"Retry-After": str(wait)})
+        key = auth.key_from_header(request.headers.get("authorization"))
+        found = await self.db.authenticate(auth.key_hash(key)) if key else None
+        if key is None or found is None or not auth.same_hash(found[1], auth.key_hash(key)):
+            self.throttle.failed(client)
+            raise Problem("invalid_api_key", headers={"WWW-Authenticate": "Key"})
+        self.throttle.succeeded(client)
+        return found[0]
+
+    def refuse_in_office_hours(self) -> None:
+        wait = self.settings.office_hours.seconds_until_open(self.now(), self.settings.timezone)
+        if wait is not None:
+            raise Problem("office_hours", headers={"Retry-After": str(wait)})
+
+    async def healthz(self, request: Request) -> Response:
+        return JSONResponse({"status": "alive"})
+
+    async def readyz(self, request: Request) -> Response:
+        try:
+            problems = await self.db.check()
+        except Exception:
+            problems = ["database is unreachable"]
+        if problems:
+            problem = Problem("not_ready", extra={"problems": problems})
+            return JSONResponse(problem.body(request.state.request_id), status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    async def metrics(self, request: Request) -> Response:
+        return Response(metrics.generate(), media_type=metrics.CONTENT_TYPE)
+
+    async def openapi(self, request: Request) -> Response:
+        return JSONResponse(openapi_document(self.settings.max_leads))
+
+
+async def read_body(request: Request) -> bytes:
+    """Content type, then size: checked on the header and again while reading the stream, so
+    a chunked or lying body is cut off at the limit."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise Problem("unsupported_media_type")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise Problem("payload_too_large")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise Problem("payload_too_large")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def success_body(route: MoveRoute, results: list[LeadResult], request_id: str) -> dict[str, Any]:
+    leads = []
+    for r in results:
+        lead: dict[str, Any] = {"lead_id": r.lead_id, "inserted": r.inserted}
+        if route.direction == "archive":
+            lead["updated"] = r.updated
+        lead.update(deleted=r.deleted, reason=r.reason)
+        leads.append(lead)
+    body: dict[str, Any] = {
+        "message": SUCCESS_MESSAGE,
+        "select_count": len(results),
+        "insert_count": sum(r.inserted for r in results),
+    }
+    if route.direction == "archive":
+        body["update_count"] = sum(r.updated for r in results)
+    body.update(
+        delete_count=sum(r.deleted for r in results),
+        http_code=200,
+        request_id=request_id,
+        kept_count=sum(r.reason is not None for r in results),
+        leads=leads,
+    )
+    for outcome in ("inserted", "updated", "deleted"):
+        metrics.LEADS.labels(route.direction, outcome).inc(body.get(outcome[:-1] + "_count", 0))
+    metrics.LEADS.labels(route.direction, "kept").inc(body["kept_count"])
+    return body
+
+
+async def problem_response(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, HTTPException):
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "not_found")
+        problem = Problem(code)
+    elif isinstance(exc, Problem):
+        problem = exc
+    else:
+        logs.event(
+            "unhandled error",
+            logging.ERROR,
+            request_id=request.state.request_id,
+            error=type(exc).__name__,
+        )
+        problem = Problem("internal_error")
+    request.state.code = problem.code
+    return JSONResponse(
+        problem.body(request.state.request_id), status_code=problem.status, headers=problem.headers
+    )
+
+
+async def guarded(request: Request, answer: Awaitable[Response]) -> Response:
+    """Every failure becomes a catalogue answer; an unexpected one is logged by its type only
+    (its text could quote data) and answered 500 without internals."""
+    try:
+        return await answer
+    except Exception as exc:
+        return await problem_response(request, exc)
+
+
+class RequestContext:
+    """Request id, security headers, the access log line and the request counter."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        state = scope.setdefault("state", {})
+        state.update(request_id=request_id, code="ok", user=None, lead_count=None)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] += [
+                    (b"x-request-id", request_id.encode()),
+                    (b"cache-control", b"no-store"),
+                    (b"x-content-type-options", b"nosniff"),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            path = scope["path"]
+            route = {
+                "/vicidial/leads/archive": "archive",
+                "/vicidial/leads/dearchive": "dearchive",
+            }.get(path, "other")
+            metrics.REQUESTS.labels(route, state["code"]).inc()
+            logs.event(
+                "request",
+                request_id=request_id,
+                method=scope["method"],
+                path=path if route != "other" or len(path) < 100 else path[:100],
+                status=status,
+                code=state["code"],
+                user=state["user"],
+                leads=state["lead_count"],
+                ms=round((time.perf_counter() - started) * 1000, 1),
+                client=(scope.get("client") or ("-",))[0],
+            )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    database: Database | None = None,
+    now: Callable[[], datetime] | None = None,
+) -> Starlette:
+    assert settings.database_url is not None
+    db = database or Database(settings.database_url, pool_size=settings.pool_size)
+    gateway = Gateway(settings, db, now)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await db.close()
+
+    async def archive(request: Request) -> Response:
+        return await guarded(request, gateway.move(request, ARCHIVE))
+
+    async def dearchive(request: Request) -> Response:
+        return await guarded(request, gateway.move(request, DEARCHIVE))
+
+    app = Starlette(
+        routes=[
+            Route("/vicidial/leads/archive", archive, methods=["POST"]),
+            Route("/vicidial/leads/dearchive", dearchive, methods=["POST"]),
+            Route("/healthz", gateway.healthz, methods=["GET"]),
+            Route("/readyz", gateway.readyz, methods=["GET"]),
+            Route("/metrics", gateway.metrics, methods=["GET"]),
+            Route("/openapi.json", gateway.openapi, methods=["GET"]),
+        ],
+        exception_handlers={
+            Problem: problem_response,
+            HTTPException: problem_response,
+            Exception: problem_response,
+        },
+        lifespan=lifespan,
+    )
+    app.add_middleware(RequestContext)
+    app.state.gateway = gateway
+    return app
+
+
+def app_from_env() -> Starlette:
+    """The uvicorn factory (``gateway.app:app_from_env``), used by ``lead-archive serve``."""
+    logs.setup()
+    return create_app(Settings.from_env())

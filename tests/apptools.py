@@ -1,0 +1,79 @@
+"""A synchronous client over httpx.ASGITransport, bound to one event loop per test."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from gateway import auth
+from gateway.app import create_app
+from gateway.db import Database
+from gateway.office_hours import Schedule
+from gateway.settings import Settings
+from tests.dbtools import SyncDB
+
+CONTRACT_BODY = {"insert_leads": True, "update_leads": True, "delete_leads": True}
+
+
+class Api:
+    def __init__(
+        self,
+        db: SyncDB,
+        *,
+        office_hours: str = "none",
+        max_leads: int = 500,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        from zoneinfo import ZoneInfo
+
+        self.db = db
+        self.settings = Settings(
+            database_url=db.url,
+            office_hours=Schedule.parse(office_hours),
+            timezone=ZoneInfo("UTC"),
+            max_leads=max_leads,
+        )
+        self.loop = asyncio.new_event_loop()
+        self.database = Database(db.url, pool_size=4)
+        self.app = create_app(self.settings, database=self.database, now=now)
+        self.client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app), base_url="http://gateway"
+        )
+        self.key = self.add_key("crm")
+
+    def add_key(self, name: str) -> str:
+        key = auth.new_key()
+        self.db.call("lead_archive_key_create", name, auth.key_hash(key))
+        return key
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.client.aclose())
+        self.loop.run_until_complete(self.database.close())
+        self.loop.close()
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return self.loop.run_until_complete(self.client.request(method, path, **kwargs))
+
+    def post(
+        self,
+        body: Any = None,
+        *,
+        path: str = "/vicidial/leads/archive",
+        key: str | None = "default",
+        headers: dict[str, str] | None = None,
+        content: Any = None,
+    ) -> httpx.Response:
+        sent = {"content-type": "application/json"}
+        if key == "default":
+            key = self.key
+        if key is not None:
+            sent["authorization"] = f"Key={key}"
+        sent.update(headers or {})
+        if content is None:
+            content = body if isinstance(body, bytes) else json.dumps(body).encode()
+        return self.request("POST", path, headers=sent, content=content)

@@ -1,0 +1,52 @@
+"""Environment → Settings, and the database URL."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.dburl import DatabaseURL
+from gateway.errors import ConfigError
+from gateway.settings import Settings, read_dotenv
+
+URL = "mysql://gw:s3cr%40t@db.example:3307/asterisk"
+
+
+def test_defaults() -> None:
+    s = Settings.from_env({"LEAD_ARCHIVE_DATABASE_URL": URL, "LEAD_ARCHIVE_TIMEZONE": "UTC"})
+    assert s.max_leads == 500
+    assert s.office_hours.source == "mon-fri 08:00-18:00"
+    assert s.database_url == DatabaseURL("gw", "s3cr@t", "db.example", 3307, "asterisk")
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "LEAD_ARCHIVE_DATABASE_URL is not set"),
+        ({"LEAD_ARCHIVE_DATABASE_URL": "postgres://x/y"}, "must start with mysql://"),
+        ({"LEAD_ARCHIVE_DATABASE_URL": "mysql://u@h"}, "must name a database"),
+        ({"LEAD_ARCHIVE_DATABASE_URL": "mysql://u@h:99999/d"}, "LEAD_ARCHIVE_DATABASE_URL"),
+        ({"LEAD_ARCHIVE_DATABASE_URL": URL, "LEAD_ARCHIVE_MAX_LEADS": "0"}, "between 1 and 500"),
+        ({"LEAD_ARCHIVE_DATABASE_URL": URL, "LEAD_ARCHIVE_MAX_LEADS": "501"}, "between 1 and 500"),
+        ({"LEAD_ARCHIVE_DATABASE_URL": URL, "LEAD_ARCHIVE_MAX_LEADS": "ten"}, "whole number"),
+        ({"LEAD_ARCHIVE_DATABASE_URL": URL, "LEAD_ARCHIVE_TIMEZONE": "Mars/Base"}, "IANA"),
+        ({"LEAD_ARCHIVE_DATABASE_URL": URL, "LEAD_ARCHIVE_OFFICE_HOURS": "always"}, "OFFICE_HOURS"),
+    ],
+)
+def test_bad_settings_say_which(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(env)
+
+
+def test_socket_url_and_no_password_in_repr() -> None:
+    url = DatabaseURL.parse("mysql://gw:pw@localhost/asterisk?unix_socket=/run/mysqld/m.sock")
+    assert url.connect_args()["unix_socket"] == "/run/mysqld/m.sock"
+    assert "host" not in url.connect_args()
+    assert "pw" not in repr(url) and "pw" not in str(url)
+
+
+def test_dotenv(tmp_path: object) -> None:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / ".env"
+    path.write_text("# comment\nexport A='1'\nB=\"two\"\nC=three=3\n\n")
+    assert read_dotenv(path) == {"A": "1", "B": "two", "C": "three=3"}
