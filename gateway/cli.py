@@ -79,6 +79,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--ssl-keyfile")
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(run=_serve)
+
+    demo = commands.add_parser("demo", help="the gateway on sample VICIdial data (Ctrl-C stops)")
+    demo.add_argument("--leads", type=int, default=10_000, help="sample leads (default 10000)")
+    demo.add_argument("--port", type=int, default=8000, help="gateway port (0: any free port)")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument(
+        "--office-hours",
+        action="store_true",
+        help="keep the real window (mon-fri 08:00-18:00) instead of none",
+    )
+    demo.set_defaults(run=_demo)
     return parser
 
 
@@ -183,6 +194,16 @@ def _serve(args: argparse.Namespace) -> int:
         server_header=False,
     )
     return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from gateway import demo
+
+    if args.leads < 2:
+        raise ConfigError("--leads must be at least 2")
+    return demo.run(
+        leads=args.leads, port=args.port, host=args.host, office_hours=args.office_hours
+    )
 
 
 if __name__ == "__main__":
