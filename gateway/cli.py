@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from asyncmy.errors import MySQLError
@@ -79,6 +81,43 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--ssl-keyfile")
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(run=_serve)
+
+    bulk = commands.add_parser(
+        "archive",
+        help="archive (or --restore) many leads in batches; resumable",
+        description="Lead ids from --ids-file, stdin, or a selection (--list-id, --status, "
+        "--entry-before, --last-call-before). Exit 0 all moved, 1 some kept or not found, "
+        "2 refused, 3 stopped early (run the same command again to continue).",
+    )
+    bulk.add_argument("--ids-file", type=Path, help="one lead id per line ('-': stdin)")
+    bulk.add_argument("--list-id", type=int, action="append", help="select by list (repeatable)")
+    bulk.add_argument("--status", action="append", help="select by status (repeatable)")
+    bulk.add_argument("--entry-before", type=_date, help="select entry_date before YYYY-MM-DD")
+    bulk.add_argument(
+        "--last-call-before", type=_date, help="select last_local_call_time before YYYY-MM-DD"
+    )
+    bulk.add_argument("--url", help="gateway base URL, e.g. https://archive.example:8000")
+    bulk.add_argument(
+        "--key-file",
+        type=Path,
+        help="file holding the API key (or LEAD_ARCHIVE_KEY); never on the command line",
+    )
+    bulk.add_argument(
+        "--direct",
+        action="store_true",
+        help="call the procedure over LEAD_ARCHIVE_DATABASE_URL instead of HTTP",
+    )
+    bulk.add_argument(
+        "--restore", action="store_true", help="the way back: dearchive from vicidial_list_archive"
+    )
+    bulk.add_argument("--no-insert", action="store_true")
+    bulk.add_argument("--no-update", action="store_true")
+    bulk.add_argument("--no-delete", action="store_true")
+    bulk.add_argument("--batch-size", type=int, default=500)
+    bulk.add_argument("--state-file", type=Path, help="default: ./lead-archive-<job>.state")
+    bulk.add_argument("--kept-csv", type=Path, help="default: <state file>.kept.csv")
+    bulk.add_argument("--wait", action="store_true", help="sleep through office hours")
+    bulk.set_defaults(run=_bulk)
 
     demo = commands.add_parser("demo", help="the gateway on sample VICIdial data (Ctrl-C stops)")
     demo.add_argument("--leads", type=int, default=10_000, help="sample leads (default 10000)")
@@ -194,6 +233,19 @@ def _serve(args: argparse.Namespace) -> int:
         server_header=False,
     )
     return 0
+
+
+def _date(text: str) -> str:
+    try:
+        return datetime.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _bulk(args: argparse.Namespace) -> int:
+    from gateway import bulk
+
+    return bulk.command(args)
 
 
 def _demo(args: argparse.Namespace) -> int:

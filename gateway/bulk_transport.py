@@ -1,0 +1,88 @@
+"""How a bulk run reaches the procedures: the HTTP API, or a direct database connection.
+Both raise the same catalogue :class:`~gateway.errors.Problem` codes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+import httpx
+
+from gateway.db import Database, LeadResult
+from gateway.dburl import DatabaseURL
+from gateway.errors import CATALOGUE, Problem
+
+if TYPE_CHECKING:
+    from gateway.bulk import Options
+
+
+class Transport(Protocol):
+    async def move(self, ids: Sequence[int], options: Options) -> list[LeadResult]: ...
+
+    async def close(self) -> None: ...
+
+
+class HttpTransport:
+    def __init__(self, url: str, key: str) -> None:
+        self.client = httpx.AsyncClient(
+            base_url=url.rstrip("/"),
+            timeout=httpx.Timeout(300, connect=10),
+            headers={"Authorization": f"Key={key}", "Content-Type": "application/json"},
+        )
+
+    async def move(self, ids: Sequence[int], options: Options) -> list[LeadResult]:
+        body: dict[str, Any] = {"insert_leads": options.insert}
+        if options.direction == "archive":
+            body["update_leads"] = options.update
+        body.update(delete_leads=options.delete, lead_ids=list(ids))
+        try:
+            response = await self.client.post(f"/vicidial/leads/{options.direction}", json=body)
+        except httpx.TransportError:
+            raise Problem("database_unavailable") from None
+        try:
+            data = response.json()
+        except ValueError:
+            data = {}
+        if response.status_code == 200:
+            return [
+                LeadResult(
+                    int(d["lead_id"]),
+                    bool(d["inserted"]),
+                    bool(d.get("updated")),
+                    bool(d["deleted"]),
+                    d["reason"],
+                )
+                for d in data["leads"]
+            ]
+        code = data.get("code") if data.get("code") in CATALOGUE else "internal_error"
+        extra = {k: data[k] for k in ("lead_ids", "already_archived", "columns") if k in data}
+        headers = (
+            {"Retry-After": response.headers["retry-after"]}
+            if ("retry-after" in response.headers)
+            else {}
+        )
+        raise Problem(code, extra=extra, headers=headers)
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+class DirectTransport:
+    def __init__(self, url: DatabaseURL, actor: str = "bulk") -> None:
+        self.db = Database(url, pool_size=1)
+        self.actor = actor
+
+    async def move(self, ids: Sequence[int], options: Options) -> list[LeadResult]:
+        return await self.db.move(
+            options.direction,
+            ids,
+            insert=options.insert,
+            update=options.update,
+            delete=options.delete,
+            actor=self.actor,
+            request_id=f"bulk-{int(time.time())}",
+        )
+
+    async def close(self) -> None:
+        await self.db.close()

@@ -1,0 +1,161 @@
+"""``lead-archive archive``: batches, resume after a kill, selections, office hours, kept CSV."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gateway import auth
+from gateway.mariadb_server import free_port
+from tests.dbtools import SyncDB, seed_leads
+
+
+def env_for(db: SyncDB, **extra: str) -> dict[str, str]:
+    url = db.url
+    return {**os.environ,
+            "LEAD_ARCHIVE_DATABASE_URL":
+                f"mysql://{url.user}:{url.password}@{url.host}:{url.port}/{url.database}",
+            **extra}
+
+
+def bulk(db: SyncDB, tmp: Path, *args: str, env: dict[str, str] | None = None,
+         stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "archive", *args],
+        env=env or env_for(db), cwd=tmp, input=stdin, capture_output=True, text=True,
+        timeout=300, check=False,
+    )
+
+
+def write_ids(tmp: Path, ids: list[int]) -> Path:
+    path = tmp / "ids.txt"
+    path.write_text("\n".join(map(str, ids)) + "\n")
+    return path
+
+
+def test_direct_run_archives_everything_and_is_idempotent(vdb: SyncDB, tmp_path: Path) -> None:
+    ids = seed_leads(vdb, 1200)
+    before = vdb.checksums(["vicidial_list"])
+    done = bulk(vdb, tmp_path, "--direct", "--ids-file", str(write_ids(tmp_path, ids)))
+    assert done.returncode == 0, done.stderr
+    assert "deleted" in done.stdout and "1,200" in done.stdout
+    assert vdb.ids("vicidial_list") == []
+    assert len(vdb.ids("vicidial_list_archive")) == 1200
+    assert vdb.audit_count() == 3  # batches of 500, 500, 200
+    again = bulk(vdb, tmp_path, "--direct", "--ids-file", str(tmp_path / "ids.txt"))
+    assert again.returncode == 0 and "3 batches already done" in again.stderr
+    assert vdb.audit_count() == 3
+    # and back: the archive restores vicidial_list exactly
+    back = bulk(vdb, tmp_path, "--direct", "--restore", "--ids-file", "-",
+                stdin="\n".join(map(str, ids)))
+    assert back.returncode == 0, back.stderr
+    assert vdb.checksums(["vicidial_list"]) == before
+
+
+def test_killed_run_resumes_and_loses_nothing(vdb: SyncDB, tmp_path: Path) -> None:
+    ids = seed_leads(vdb, 3000)
+    originals = {i: vdb.row("vicidial_list", i) for i in ids[::97]}
+    path = write_ids(tmp_path, ids)
+    state = tmp_path / "run.state"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway.cli", "archive", "--direct", "--batch-size", "20",
+         "--ids-file", str(path), "--state-file", str(state)],
+        env=env_for(vdb), cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if state.exists() and len(state.read_text().splitlines()) > 15:
+            break
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert 0 < len(vdb.ids("vicidial_list")) < 3000, "the kill came too late to test a resume"
+    resumed = bulk(vdb, tmp_path, "--direct", "--batch-size", "20", "--ids-file", str(path),
+                   "--state-file", str(state))
+    assert resumed.returncode in (0, 1), resumed.stderr
+    assert vdb.ids("vicidial_list") == []
+    assert vdb.ids("vicidial_list_archive") == sorted(ids)
+    assert {i: vdb.row("vicidial_list_archive", i) for i in originals} == originals
+
+
+def test_kept_and_not_found_go_to_the_csv(vdb: SyncDB, tmp_path: Path) -> None:
+    seed_leads(vdb, 10)
+    vdb.archive([3])
+    vdb.execute("INSERT INTO vicidial_hopper (lead_id, list_id) VALUES (5, 101)")
+    done = bulk(vdb, tmp_path, "--direct", "--ids-file", str(write_ids(tmp_path, list(range(1, 11)))),
+                "--kept-csv", "kept.csv")
+    assert done.returncode == 1, done.stderr
+    rows = list(csv.reader(open(tmp_path / "kept.csv")))
+    assert rows == [["lead_id", "reason"], ["5", "busy"], ["3", "not_found"]]
+    assert vdb.ids("vicidial_list") == [5]
+
+
+def test_selection_reads_the_database(vdb: SyncDB, tmp_path: Path) -> None:
+    seed_leads(vdb, 50)
+    vdb.execute("UPDATE vicidial_list SET list_id = 777, status = 'NA' WHERE lead_id <= 10")
+    vdb.execute("UPDATE vicidial_list SET status = 'SALE' WHERE lead_id <= 4")
+    done = bulk(vdb, tmp_path, "--direct", "--list-id", "777", "--status", "NA")
+    assert done.returncode == 0, done.stderr
+    assert vdb.ids("vicidial_list_archive") == [5, 6, 7, 8, 9, 10]
+
+
+def test_bad_input_is_refused_before_anything(vdb: SyncDB, tmp_path: Path) -> None:
+    seed_leads(vdb, 3)
+    (tmp_path / "bad.txt").write_text("1\nx2\n")
+    done = bulk(vdb, tmp_path, "--direct", "--ids-file", str(tmp_path / "bad.txt"))
+    assert done.returncode == 2 and "line 2" in done.stderr
+    done = bulk(vdb, tmp_path, "--ids-file", str(write_ids(tmp_path, [1])), "--url",
+                "http://127.0.0.1:1")
+    assert done.returncode == 2 and "no API key" in done.stderr
+    assert vdb.ids("vicidial_list") == [1, 2, 3]
+
+
+@pytest.fixture
+def gateway_url(vdb: SyncDB) -> Iterator[tuple[str, str]]:
+    key = auth.new_key()
+    vdb.call("lead_archive_key_create", "bulk", auth.key_hash(key))
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)],
+        env=env_for(vdb, LEAD_ARCHIVE_OFFICE_HOURS="mon-sun 00:00-24:00"),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    import httpx
+
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            httpx.get(base + "/healthz", timeout=1)
+            break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    yield base, key
+    process.terminate()
+    process.wait()
+
+
+def test_http_run_stops_in_office_hours_and_restores_any_time(
+    vdb: SyncDB, tmp_path: Path, gateway_url: tuple[str, str]
+) -> None:
+    base, key = gateway_url
+    ids = seed_leads(vdb, 30)
+    vdb.archive(ids[:10])
+    env = env_for(vdb, LEAD_ARCHIVE_KEY=key)
+    path = write_ids(tmp_path, ids[10:])
+    stopped = bulk(vdb, tmp_path, "--url", base, "--ids-file", str(path), env=env)
+    assert stopped.returncode == 3
+    assert "office hours: the API opens at" in stopped.stderr
+    assert len(vdb.ids("vicidial_list")) == 20
+    (tmp_path / "key").write_text(key + "\n")
+    restored = bulk(vdb, tmp_path, "--url", base, "--key-file", "key", "--restore",
+                    "--ids-file", str(write_ids(tmp_path, ids[:10])))
+    assert restored.returncode == 0, restored.stderr
+    assert len(vdb.ids("vicidial_list")) == 30
