@@ -62,6 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_parser(
         "create-archive", help="create vicidial_list_archive the way VICIdial documents it"
     ).set_defaults(run=_db(_create_archive))
+    grant = db.add_parser(
+        "grant", help="GRANT statements for a least-privilege gateway account (EXECUTE only)"
+    )
+    grant.add_argument("--user", required=True, metavar="NAME@HOST")
+    grant.add_argument("--apply", action="store_true", help="run them (the account must exist)")
+    grant.set_defaults(run=_grant)
 
     keys = commands.add_parser("keys", help="API keys of the gateway").add_subparsers(
         title="keys commands"
@@ -173,6 +179,28 @@ async def _create_archive(conn: Any, args: argparse.Namespace) -> int:
     changes = await installer.create_archive(conn)
     for line in changes or ["vicidial_list_archive exists already: nothing to change"]:
         print(line)
+    return 0
+
+
+def _grant(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    assert settings.database_url is not None
+    try:
+        statements = installer.grant_statements(settings.database_url.database, args.user)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    if args.apply:
+        return _db(_apply_grant)(args)
+    for statement in statements:
+        print(statement + ";")
+    return 0
+
+
+async def _apply_grant(conn: Any, args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    assert settings.database_url is not None
+    for statement in await installer.grant(conn, settings.database_url.database, args.user):
+        print(f"applied: {statement}")
     return 0
 
 

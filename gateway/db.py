@@ -202,14 +202,15 @@ class Database:
         return str(rows[0][0]), bytes(rows[0][1])
 
     async def check(self) -> list[str]:
-        """The ``db check`` report, on a pooled connection."""
-        from gateway import installer
-
-        if self._pool is None:
-            await self.open()
-        async with self._pool.acquire() as conn:
-            try:
-                return await installer.check(conn)
-            except BaseException:
-                conn.close()
-                raise
+        """The readiness report, through ``CALL lead_archive_check()`` (DEFINER: it works for
+        the gateway's EXECUTE-only account). One line per problem."""
+        try:
+            sets = await self.call("lead_archive_check", [])
+        except MySQLError as exc:
+            if exc.args and exc.args[0] == 1305:  # procedure does not exist
+                return ["procedures are not installed (lead-archive db install)"]
+            raise
+        return [
+            f"{direction}: {'column ' + column + ': ' if column else ''}{problem}"
+            for direction, column, problem in (sets[-1] if sets else [])
+        ]

@@ -18,6 +18,9 @@ ROUTINE_COMMENT = "lead-archive 1"
 MIN_MARIADB = (10, 3)
 MIN_MYSQL = (8, 0)
 LEAD_TABLES = ("vicidial_list", "vicidial_list_archive")
+# What the gateway's account may run: the move, the key check, the readiness report. All
+# three are SQL SECURITY DEFINER; the account gets no privilege on any table.
+GATEWAY_PROCEDURES = ("lead_archive_move", "lead_archive_authenticate", "lead_archive_check")
 
 
 def split_statements(text: str) -> list[str]:
@@ -170,8 +173,9 @@ async def check(conn: Any) -> list[str]:
         problems.append(f"procedure {name} {state} (lead-archive db install)")
     if "lead_archive_check" not in stale and all(t in tables for t in LEAD_TABLES):
         for direction, column, problem in await query(conn, "CALL lead_archive_check()"):
-            where = f"column {column}: " if column else ""
-            problems.append(f"{direction}: {where}{problem}")
+            if direction != "install":  # the tables were reported above
+                where = f"column {column}: " if column else ""
+                problems.append(f"{direction}: {where}{problem}")
     return problems
 
 
@@ -212,3 +216,37 @@ def _current(installed: tuple[str, str] | None, routine: Routine) -> bool:
         return False
     body, comment = installed
     return comment == ROUTINE_COMMENT and (not body or body == routine.body)
+
+
+def parse_account(account: str) -> tuple[str, str]:
+    """``gateway@10.0.0.%`` → ``('gateway', '10.0.0.%')``; the host defaults to ``%``."""
+    user, _, host = account.partition("@")
+    for part in (user, host or "%"):
+        if not re.fullmatch(r"[A-Za-z0-9_.%-]{1,80}", part):
+            raise ValueError(f"{account!r} is not USER@HOST (letters, digits, _ . % -)")
+    return user, host or "%"
+
+
+def grant_statements(database: str, account: str) -> list[str]:
+    user, host = parse_account(account)
+    schema = database.replace("`", "``")
+    return [
+        f"GRANT EXECUTE ON PROCEDURE `{schema}`.`{name}` TO '{user}'@'{host}'"
+        for name in GATEWAY_PROCEDURES
+    ]
+
+
+async def grant(conn: Any, database: str, account: str) -> list[str]:
+    user, host = parse_account(account)
+    rows = await query(
+        conn, "SELECT COUNT(*) FROM mysql.user WHERE User = %s AND Host = %s", (user, host)
+    )
+    if not rows or not rows[0][0]:
+        raise UnsupportedServer(
+            f"account '{user}'@'{host}' does not exist: CREATE USER '{user}'@'{host}' "
+            "IDENTIFIED BY '…' first"
+        )
+    statements = grant_statements(database, account)
+    for statement in statements:
+        await query(conn, statement)
+    return statements

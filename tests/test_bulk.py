@@ -20,18 +20,25 @@ from tests.dbtools import SyncDB, seed_leads
 
 def env_for(db: SyncDB, **extra: str) -> dict[str, str]:
     url = db.url
-    return {**os.environ,
-            "LEAD_ARCHIVE_DATABASE_URL":
-                f"mysql://{url.user}:{url.password}@{url.host}:{url.port}/{url.database}",
-            **extra}
+    return {
+        **os.environ,
+        "LEAD_ARCHIVE_DATABASE_URL": f"mysql://{url.user}:{url.password}@{url.host}:{url.port}/{url.database}",
+        **extra,
+    }
 
 
-def bulk(db: SyncDB, tmp: Path, *args: str, env: dict[str, str] | None = None,
-         stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def bulk(
+    db: SyncDB, tmp: Path, *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "gateway.cli", "archive", *args],
-        env=env or env_for(db), cwd=tmp, input=stdin, capture_output=True, text=True,
-        timeout=300, check=False,
+        env=env or env_for(db),
+        cwd=tmp,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 
@@ -54,8 +61,9 @@ def test_direct_run_archives_everything_and_is_idempotent(vdb: SyncDB, tmp_path:
     assert again.returncode == 0 and "3 batches already done" in again.stderr
     assert vdb.audit_count() == 3
     # and back: the archive restores vicidial_list exactly
-    back = bulk(vdb, tmp_path, "--direct", "--restore", "--ids-file", "-",
-                stdin="\n".join(map(str, ids)))
+    back = bulk(
+        vdb, tmp_path, "--direct", "--restore", "--ids-file", "-", stdin="\n".join(map(str, ids))
+    )
     assert back.returncode == 0, back.stderr
     assert vdb.checksums(["vicidial_list"]) == before
 
@@ -66,9 +74,23 @@ def test_killed_run_resumes_and_loses_nothing(vdb: SyncDB, tmp_path: Path) -> No
     path = write_ids(tmp_path, ids)
     state = tmp_path / "run.state"
     process = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "archive", "--direct", "--batch-size", "20",
-         "--ids-file", str(path), "--state-file", str(state)],
-        env=env_for(vdb), cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "gateway.cli",
+            "archive",
+            "--direct",
+            "--batch-size",
+            "20",
+            "--ids-file",
+            str(path),
+            "--state-file",
+            str(state),
+        ],
+        env=env_for(vdb),
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -78,8 +100,17 @@ def test_killed_run_resumes_and_loses_nothing(vdb: SyncDB, tmp_path: Path) -> No
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     assert 0 < len(vdb.ids("vicidial_list")) < 3000, "the kill came too late to test a resume"
-    resumed = bulk(vdb, tmp_path, "--direct", "--batch-size", "20", "--ids-file", str(path),
-                   "--state-file", str(state))
+    resumed = bulk(
+        vdb,
+        tmp_path,
+        "--direct",
+        "--batch-size",
+        "20",
+        "--ids-file",
+        str(path),
+        "--state-file",
+        str(state),
+    )
     assert resumed.returncode in (0, 1), resumed.stderr
     assert vdb.ids("vicidial_list") == []
     assert vdb.ids("vicidial_list_archive") == sorted(ids)
@@ -90,8 +121,8 @@ def test_kept_and_not_found_go_to_the_csv(vdb: SyncDB, tmp_path: Path) -> None:
     seed_leads(vdb, 10)
     vdb.archive([3])
     vdb.execute("INSERT INTO vicidial_hopper (lead_id, list_id) VALUES (5, 101)")
-    done = bulk(vdb, tmp_path, "--direct", "--ids-file", str(write_ids(tmp_path, list(range(1, 11)))),
-                "--kept-csv", "kept.csv")
+    ids_file = str(write_ids(tmp_path, list(range(1, 11))))
+    done = bulk(vdb, tmp_path, "--direct", "--ids-file", ids_file, "--kept-csv", "kept.csv")
     assert done.returncode == 1, done.stderr
     rows = list(csv.reader(open(tmp_path / "kept.csv")))
     assert rows == [["lead_id", "reason"], ["5", "busy"], ["3", "not_found"]]
@@ -112,8 +143,9 @@ def test_bad_input_is_refused_before_anything(vdb: SyncDB, tmp_path: Path) -> No
     (tmp_path / "bad.txt").write_text("1\nx2\n")
     done = bulk(vdb, tmp_path, "--direct", "--ids-file", str(tmp_path / "bad.txt"))
     assert done.returncode == 2 and "line 2" in done.stderr
-    done = bulk(vdb, tmp_path, "--ids-file", str(write_ids(tmp_path, [1])), "--url",
-                "http://127.0.0.1:1")
+    done = bulk(
+        vdb, tmp_path, "--ids-file", str(write_ids(tmp_path, [1])), "--url", "http://127.0.0.1:1"
+    )
     assert done.returncode == 2 and "no API key" in done.stderr
     assert vdb.ids("vicidial_list") == [1, 2, 3]
 
@@ -126,7 +158,8 @@ def gateway_url(vdb: SyncDB) -> Iterator[tuple[str, str]]:
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)],
         env=env_for(vdb, LEAD_ARCHIVE_OFFICE_HOURS="mon-sun 00:00-24:00"),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     import httpx
 
@@ -155,7 +188,16 @@ def test_http_run_stops_in_office_hours_and_restores_any_time(
     assert "office hours: the API opens at" in stopped.stderr
     assert len(vdb.ids("vicidial_list")) == 20
     (tmp_path / "key").write_text(key + "\n")
-    restored = bulk(vdb, tmp_path, "--url", base, "--key-file", "key", "--restore",
-                    "--ids-file", str(write_ids(tmp_path, ids[:10])))
+    restored = bulk(
+        vdb,
+        tmp_path,
+        "--url",
+        base,
+        "--key-file",
+        "key",
+        "--restore",
+        "--ids-file",
+        str(write_ids(tmp_path, ids[:10])),
+    )
     assert restored.returncode == 0, restored.stderr
     assert len(vdb.ids("vicidial_list")) == 30
