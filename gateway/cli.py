@@ -158,6 +158,7 @@ def _db(
 
 
 async def _install(conn: Any, args: argparse.Namespace) -> int:
+    print(f"server: {await installer.server_version(conn)}")
     changes = await installer.install(conn)
     for line in changes or ["nothing to change: procedures and tables are up to date"]:
         print(line)

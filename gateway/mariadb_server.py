@@ -60,6 +60,12 @@ class PrivateServer:
     extra_args: tuple[str, ...] = ()
     port: int = 0
     keep: bool = False
+    # Another build than the system's (see tests/mariadb_versions.py): its binaries, the
+    # --basedir they need and extra environment (LD_LIBRARY_PATH).
+    mariadbd: str | None = None
+    install_db: str | None = None
+    basedir: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     _made_dir: bool = field(default=False, repr=False)
 
@@ -84,8 +90,8 @@ class PrivateServer:
         )
 
     def start(self, timeout: float = 60.0) -> PrivateServer:
-        mariadbd = find_binary("mariadbd", "mysqld")
-        install_db = find_binary("mariadb-install-db", "mysql_install_db")
+        mariadbd = self.mariadbd or find_binary("mariadbd", "mysqld")
+        install_db = self.install_db or find_binary("mariadb-install-db", "mysql_install_db")
         if not mariadbd or not install_db:
             raise ServerError(
                 "MariaDB server binaries not found: install them (Debian: apt-get install "
@@ -99,10 +105,13 @@ class PrivateServer:
             shutil.rmtree(self.datadir)
         self.datadir.mkdir()
         user = ["--user=root"] if os.geteuid() == 0 else []
+        basedir = [f"--basedir={self.basedir}"] if self.basedir else []
+        env = {**os.environ, **self.env}
         init = subprocess.run(
             [
                 install_db,
                 "--no-defaults",
+                *basedir,
                 f"--datadir={self.datadir}",
                 "--auth-root-authentication-method=normal",
                 "--skip-test-db",
@@ -111,15 +120,18 @@ class PrivateServer:
             capture_output=True,
             text=True,
             check=False,
+            env=env,
         )
         if init.returncode != 0:
-            raise ServerError(f"mariadb-install-db failed: {init.stderr.strip()[-300:]}")
+            output = (init.stderr.strip() or init.stdout.strip())[-300:]
+            raise ServerError(f"mariadb-install-db failed: {output}")
         self.port = self.port or free_port()
         with open(self.log_path, "wb") as log:
             self._process = subprocess.Popen(
                 [
                     mariadbd,
                     "--no-defaults",
+                    *basedir,
                     f"--datadir={self.datadir}",
                     f"--socket={self.socket_path}",
                     f"--port={self.port}",
@@ -135,6 +147,7 @@ class PrivateServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                env=env,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

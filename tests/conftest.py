@@ -7,6 +7,11 @@ Resolution order for the server:
 2. testcontainers' MariaDB when a Docker engine answers.
 3. a private ``mariadbd`` from the local binaries (own datadir, socket and port,
    production-like flags), stopped at the end of the run.
+
+The procedure-level modules run against every MariaDB version selected with
+``--mariadb-versions`` or ``LEAD_ARCHIVE_TEST_VERSIONS`` (``10.5,10.11,11.8``; default: all
+that are cached or can be fetched from Debian, see ``tests/mariadb_versions.py``); the others
+run against one.
 """
 
 from __future__ import annotations
@@ -21,7 +26,59 @@ import pytest
 
 from gateway.dburl import DatabaseURL
 from gateway.mariadb_server import VICIDIAL_SETTINGS, PrivateServer
+from tests import mariadb_versions
 from tests.dbtools import SyncDB, build_vicidial
+
+VERSIONED_MODULES = {
+    "test_procedures",
+    "test_schema_variants",
+    "test_sql_files",
+    "test_dearchive",
+    "test_installer",
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--mariadb-versions",
+        default=os.environ.get("LEAD_ARCHIVE_TEST_VERSIONS", "all"),
+        help="comma-separated MariaDB versions for the procedure tests (10.5,10.11,11.8), "
+        "or 'all' (default: every version cached or fetchable)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    option = str(config.getoption("--mariadb-versions"))
+    wanted = list(mariadb_versions.ALL_VERSIONS) if option == "all" else option.split(",")
+    if os.environ.get("LEAD_ARCHIVE_TEST_DSN"):
+        versions = ["dsn"]
+    elif _docker_answers():
+        versions = wanted
+    else:
+        versions = [b.version for b in mariadb_versions.available(wanted)]
+    config.stash[VERSIONS] = versions or ["none"]
+
+
+VERSIONS = pytest.StashKey[list[str]]()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "mariadb_version" not in metafunc.fixturenames:
+        return
+    versions = metafunc.config.stash[VERSIONS]
+    module = metafunc.module.__name__.rsplit(".", 1)[-1]
+    if module not in VERSIONED_MODULES:
+        versions = [
+            mariadb_versions.SYSTEM_VERSION
+            if mariadb_versions.SYSTEM_VERSION in versions
+            else versions[0]
+        ]
+    metafunc.parametrize("mariadb_version", versions, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def mariadb_version(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 def _docker_answers() -> bool:
@@ -35,7 +92,7 @@ def _docker_answers() -> bool:
 
 
 @pytest.fixture(scope="session")
-def server() -> Iterator[DatabaseURL]:
+def server(mariadb_version: str) -> Iterator[DatabaseURL]:
     """Root access to a server; the database part of the URL is a placeholder."""
     dsn = os.environ.get("LEAD_ARCHIVE_TEST_DSN")
     if dsn:
@@ -45,14 +102,22 @@ def server() -> Iterator[DatabaseURL]:
         from testcontainers.mysql import MySqlContainer
 
         container = MySqlContainer(
-            "mariadb:10.11", username="root", password="test", dbname="mysql"
+            f"mariadb:{mariadb_version}", username="root", password="test", dbname="mysql"
         )
         container.with_command(" ".join(VICIDIAL_SETTINGS))
         with container:
             port = int(container.get_exposed_port(3306))
             yield DatabaseURL("root", "test", container.get_container_host_ip(), port, "mysql")
         return
-    with PrivateServer() as private:
+    binaries = mariadb_versions.cached(mariadb_version)
+    if binaries is None:
+        pytest.skip(f"MariaDB {mariadb_version} is not available here")
+    with PrivateServer(
+        mariadbd=binaries.mariadbd,
+        install_db=binaries.install_db,
+        basedir=binaries.basedir,
+        env=dict(binaries.env),
+    ) as private:
         yield private.url("mysql")
 
 

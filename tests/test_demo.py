@@ -1,4 +1,4 @@
-"""``lead-archive demo``: starts clean, its printed curl command archives leads, Ctrl-C cleans up."""
+"""``lead-archive demo``: starts clean, its printed curl archives leads, Ctrl-C cleans up."""
 
 from __future__ import annotations
 
@@ -16,7 +16,10 @@ import httpx
 def test_demo_prints_a_working_curl_and_cleans_up(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway.cli", "demo", "--leads", "500", "--port", "0"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         env={k: v for k, v in os.environ.items() if not k.startswith("LEAD_ARCHIVE_")},
     )
     assert process.stdout is not None
@@ -40,9 +43,12 @@ def test_demo_prints_a_working_curl_and_cleans_up(tmp_path: Path) -> None:
             except httpx.TransportError:
                 time.sleep(0.1)
         response = httpx.post(
-            f"http://127.0.0.1:{port}/vicidial/leads/archive", content=body,
-            headers={"Authorization": f"Key={key_file.read_text().strip()}",
-                     "Content-Type": "application/json"},
+            f"http://127.0.0.1:{port}/vicidial/leads/archive",
+            content=body,
+            headers={
+                "Authorization": f"Key={key_file.read_text().strip()}",
+                "Content-Type": "application/json",
+            },
         )
         assert response.status_code == 200, response.text
         assert response.json()["delete_count"] == 2
