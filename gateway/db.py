@@ -54,19 +54,16 @@ async def connect(url: DatabaseURL) -> Any:
     return await asyncmy.connect(autocommit=True, **url.connect_args())
 
 
-async def call_procedure(
-    conn: Any, procedure: str, args: Sequence[Any]
+async def execute_all(
+    conn: Any, sql: str, args: Sequence[Any] | None = None
 ) -> list[list[tuple[Any, ...]]]:
-    """``CALL procedure(args)``; returns every result set. An error raised after a first result
-    set (the procedures' details before a refusal) surfaces only while draining; it is raised
-    with the sets read before it in ``exc.result_sets``."""
-    if not re.fullmatch(r"[a-z_]+", procedure):
-        raise ValueError(f"not a procedure name: {procedure!r}")
-    placeholders = ", ".join(["%s"] * len(args))
+    """Run one statement and read every result set it sends. An error raised after a first
+    result set (the procedures send their details before a refusal) surfaces only while
+    draining; it is raised with the sets read before it in ``exc.result_sets``."""
     sets: list[list[tuple[Any, ...]]] = []
     try:
         async with conn.cursor() as cur:
-            await cur.execute(f"CALL {procedure}({placeholders})", tuple(args))
+            await cur.execute(sql, tuple(args) if args is not None else None)
             while True:
                 if cur.description:
                     sets.append(list(await cur.fetchall()))
@@ -76,6 +73,16 @@ async def call_procedure(
         exc.result_sets = sets  # type: ignore[attr-defined]
         raise
     return sets
+
+
+async def call_procedure(
+    conn: Any, procedure: str, args: Sequence[Any]
+) -> list[list[tuple[Any, ...]]]:
+    """``CALL procedure(args)``, every result set returned (see :func:`execute_all`)."""
+    if not re.fullmatch(r"[a-z_]+", procedure):
+        raise ValueError(f"not a procedure name: {procedure!r}")
+    placeholders = ", ".join(["%s"] * len(args))
+    return await execute_all(conn, f"CALL {procedure}({placeholders})", args)
 
 
 def source_table(direction: Direction) -> str:

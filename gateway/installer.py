@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gateway.db import execute_all
 from gateway.errors import UnsupportedServer
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
@@ -98,12 +99,9 @@ async def run_script(conn: Any, text: str) -> None:
 
 
 async def query(conn: Any, sql: str, args: Any = None) -> list[tuple[Any, ...]]:
-    async with conn.cursor() as cur:
-        await cur.execute(sql, args)
-        rows = list(await cur.fetchall())
-        while await cur.nextset():
-            pass
-        return rows
+    """The last result set of one statement."""
+    sets = await execute_all(conn, sql, args)
+    return sets[-1] if sets else []
 
 
 async def server_version(conn: Any) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 import asyncmy
 
 from gateway import installer
+from gateway.db import execute_all
 from gateway.dburl import DatabaseURL
 
 LEAD_TABLES = ("vicidial_list", "vicidial_list_archive")
@@ -36,22 +37,7 @@ class SyncDB:
         self.loop.close()
 
     def results(self, sql: str, args: Any = None) -> list[list[tuple[Any, ...]]]:
-        async def go() -> list[list[tuple[Any, ...]]]:
-            sets: list[list[tuple[Any, ...]]] = []
-            async with self.conn.cursor() as cur:
-                try:
-                    await cur.execute(sql, args)
-                    while True:
-                        if cur.description:
-                            sets.append(list(await cur.fetchall()))
-                        if not await cur.nextset():
-                            break
-                except BaseException as exc:
-                    exc.result_sets = sets  # type: ignore[attr-defined]
-                    raise
-            return sets
-
-        return self.loop.run_until_complete(go())
+        return self.loop.run_until_complete(execute_all(self.conn, sql, args))
 
     def execute(self, sql: str, args: Any = None) -> list[tuple[Any, ...]]:
         sets = self.results(sql, args)

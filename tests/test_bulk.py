@@ -14,32 +14,14 @@ from pathlib import Path
 import pytest
 
 from gateway import auth
-from gateway.mariadb_server import free_port
 from tests.dbtools import SyncDB, seed_leads
-
-
-def env_for(db: SyncDB, **extra: str) -> dict[str, str]:
-    url = db.url
-    return {
-        **os.environ,
-        "LEAD_ARCHIVE_DATABASE_URL": f"mysql://{url.user}:{url.password}@{url.host}:{url.port}/{url.database}",
-        **extra,
-    }
+from tests.processes import cli_env, run_cli, serve
 
 
 def bulk(
     db: SyncDB, tmp: Path, *args: str, env: dict[str, str] | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "archive", *args],
-        env=env or env_for(db),
-        cwd=tmp,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return run_cli("archive", *args, env=env or cli_env(db), cwd=tmp, stdin=stdin)
 
 
 def write_ids(tmp: Path, ids: list[int]) -> Path:
@@ -87,7 +69,7 @@ def test_killed_run_resumes_and_loses_nothing(vdb: SyncDB, tmp_path: Path) -> No
             "--state-file",
             str(state),
         ],
-        env=env_for(vdb),
+        env=cli_env(vdb),
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -154,25 +136,8 @@ def test_bad_input_is_refused_before_anything(vdb: SyncDB, tmp_path: Path) -> No
 def gateway_url(vdb: SyncDB) -> Iterator[tuple[str, str]]:
     key = auth.new_key()
     vdb.call("lead_archive_key_create", "bulk", auth.key_hash(key))
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)],
-        env=env_for(vdb, LEAD_ARCHIVE_OFFICE_HOURS="mon-sun 00:00-24:00"),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    import httpx
-
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            httpx.get(base + "/healthz", timeout=1)
-            break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    yield base, key
-    process.terminate()
-    process.wait()
+    with serve(cli_env(vdb, LEAD_ARCHIVE_OFFICE_HOURS="mon-sun 00:00-24:00")) as served:
+        yield served.base, key
 
 
 def test_http_run_stops_in_office_hours_and_restores_any_time(
@@ -181,7 +146,7 @@ def test_http_run_stops_in_office_hours_and_restores_any_time(
     base, key = gateway_url
     ids = seed_leads(vdb, 30)
     vdb.archive(ids[:10])
-    env = env_for(vdb, LEAD_ARCHIVE_KEY=key)
+    env = cli_env(vdb, LEAD_ARCHIVE_KEY=key)
     path = write_ids(tmp_path, ids[10:])
     stopped = bulk(vdb, tmp_path, "--url", base, "--ids-file", str(path), env=env)
     assert stopped.returncode == 3

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 
 from asyncmy.errors import MySQLError
@@ -13,6 +10,7 @@ from gateway import installer
 from gateway.dburl import DatabaseURL
 from tests.apptools import Api
 from tests.dbtools import SyncDB, seed_leads
+from tests.processes import cli_env, run_cli
 
 
 def test_statements_name_only_procedures() -> None:
@@ -38,17 +36,8 @@ def test_gateway_runs_with_an_execute_only_account(vdb: SyncDB, admin: SyncDB) -
     admin.execute(f"CREATE USER '{user}'@'%' IDENTIFIED BY 'gw-pass-1'")
     try:
         url = vdb.url
-        env = {
-            **os.environ,
-            "LEAD_ARCHIVE_DATABASE_URL": f"mysql://{url.user}:{url.password}@{url.host}:{url.port}/{url.database}",
-        }
-        done = subprocess.run(
-            [sys.executable, "-m", "gateway.cli", "db", "grant", "--user", f"{user}@%", "--apply"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
+        done = run_cli(
+            "db", "grant", "--user", f"{user}@%", "--apply", env=cli_env(vdb), timeout=60
         )
         assert done.returncode == 0, done.stderr
         limited_url = DatabaseURL(user, "gw-pass-1", url.host, url.port, url.database)

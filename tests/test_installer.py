@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 
 import pytest
 
 from gateway import installer
 from gateway.errors import UnsupportedServer
 from tests.dbtools import SyncDB, build_vicidial
+from tests.processes import cli_env, run_cli
 
 
 def test_split_statements_honours_delimiter() -> None:
@@ -117,17 +116,7 @@ def test_create_archive_as_vicidial_documents_it(empty_db: SyncDB) -> None:
 
 
 def _cli(db: SyncDB, *args: str) -> subprocess.CompletedProcess[str]:
-    url = db.url
-    dsn = f"mysql://{url.user}:{url.password}@{url.host}:{url.port}/{url.database}"
-    env = {**os.environ, "LEAD_ARCHIVE_DATABASE_URL": dsn}
-    return subprocess.run(
-        [sys.executable, "-m", "gateway.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_cli(*args, env=cli_env(db), timeout=60)
 
 
 def test_command_line_install_and_check(empty_db: SyncDB) -> None:
@@ -146,15 +135,7 @@ def test_command_line_install_and_check(empty_db: SyncDB) -> None:
 
 
 def test_command_line_names_a_missing_setting() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "LEAD_ARCHIVE_DATABASE_URL"}
-    done = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "db", "check"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_cli("db", "check", env=cli_env(), timeout=60)
     assert done.returncode == 2
     assert done.stderr.strip().startswith("lead-archive: LEAD_ARCHIVE_DATABASE_URL is not set")
     assert "Traceback" not in done.stderr

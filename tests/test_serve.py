@@ -3,56 +3,24 @@ contract holds over the wire."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from gateway.mariadb_server import free_port
 from tests.dbtools import SyncDB, seed_leads
+from tests.processes import cli_env, run_cli, serve
 
 
 @pytest.fixture
 def served(vdb: SyncDB) -> Iterator[tuple[str, str, SyncDB]]:
     seed_leads(vdb, 10)
-    url = vdb.url
-    env = {
-        **os.environ,
-        "LEAD_ARCHIVE_DATABASE_URL": f"mysql://{url.user}:{url.password}@{url.host}:{url.port}/{url.database}",
-        "LEAD_ARCHIVE_OFFICE_HOURS": "none",
-    }
-    created = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "keys", "create", "demo"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    env = cli_env(vdb, LEAD_ARCHIVE_OFFICE_HOURS="none")
+    created = run_cli("keys", "create", "demo", env=env)
     key = created.stdout.strip().splitlines()[-1]
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                httpx.get(base + "/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        yield base, key, vdb
-    finally:
-        process.terminate()
-        _, err = process.communicate(timeout=20)
-        assert key not in err.decode()  # the key never reaches a log line
+    with serve(env) as served:
+        yield served.base, key, vdb
+    assert key not in served.stderr  # the key never reaches a log line
 
 
 def test_the_curl_example_against_a_real_server(served: tuple[str, str, SyncDB]) -> None:
@@ -93,20 +61,11 @@ def test_contract_rows_over_the_wire(served: tuple[str, str, SyncDB]) -> None:
     assert db.checksums() == before
 
 
-def test_bad_setting_stops_serve_with_one_line(vdb: SyncDB) -> None:
-    env = {
-        **os.environ,
-        "LEAD_ARCHIVE_DATABASE_URL": "mysql://root@127.0.0.1/x",
-        "LEAD_ARCHIVE_OFFICE_HOURS": "weekdays",
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "serve"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
+def test_bad_setting_stops_serve_with_one_line() -> None:
+    env = cli_env(
+        LEAD_ARCHIVE_DATABASE_URL="mysql://root@127.0.0.1/x", LEAD_ARCHIVE_OFFICE_HOURS="weekdays"
     )
+    done = run_cli("serve", env=env, timeout=30)
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1
     assert "LEAD_ARCHIVE_OFFICE_HOURS" in done.stderr

@@ -1,0 +1,82 @@
+"""Running the real ``lead-archive`` command line from tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from gateway.mariadb_server import free_port
+from tests.dbtools import SyncDB
+
+
+def cli_env(db: SyncDB | None = None, **extra: str) -> dict[str, str]:
+    """The environment with no LEAD_ARCHIVE_* of the caller's, the test database's URL, and
+    ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEAD_ARCHIVE_")}
+    if db is not None:
+        url = db.url
+        env["LEAD_ARCHIVE_DATABASE_URL"] = (
+            f"mysql://{url.user}:{url.password}@{url.host}:{url.port}/{url.database}"
+        )
+    env.update(extra)
+    return env
+
+
+def run_cli(
+    *args: str,
+    env: dict[str, str],
+    cwd: Path | None = None,
+    stdin: str | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gateway.cli", *args],
+        env=env,
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@dataclass
+class Served:
+    base: str
+    process: subprocess.Popen[bytes]
+    stderr: str = ""
+
+
+@contextmanager
+def serve(env: dict[str, str], *args: str) -> Iterator[Served]:
+    """``lead-archive serve`` on a free port, ready; its log is in ``.stderr`` afterwards."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port), *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    served = Served(f"http://127.0.0.1:{port}", process)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(served.base + "/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield served
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=30)
+        served.stderr = err.decode(errors="replace")
