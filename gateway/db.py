@@ -10,7 +10,7 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -93,38 +93,55 @@ def target_table(direction: Direction) -> str:
     return "vicidial_list_archive" if direction == "archive" else "vicidial_list"
 
 
-def to_problem(
-    exc: BaseException, direction: Direction, details: Sequence[Sequence[Any]]
-) -> Problem:
+def _not_found(text: str, direction: Direction, details: Details) -> dict[str, Any]:
+    extra: dict[str, Any] = {"lead_ids": [int(row[0]) for row in details]}
+    if direction == "archive":
+        extra["already_archived"] = [int(row[0]) for row in details if row[1]]
+    return extra
+
+
+def _columns(text: str, direction: Direction, details: Details) -> dict[str, Any]:
+    return {"columns": [{"column": str(row[0]), "problem": str(row[1])} for row in details]}
+
+
+def _repeated(text: str, direction: Direction, details: Details) -> dict[str, Any]:
+    return {"lead_ids": [int(n) for n in re.findall(r"\d+", text.split(":", 2)[-1])]}
+
+
+def _nothing(text: str, direction: Direction, details: Details) -> dict[str, Any]:
+    return {}
+
+
+Details = Sequence[Sequence[Any]]
+# The one table: the code a procedure raised (MESSAGE_TEXT '<code>: …') → the extra keys of
+# its answer, read from the message or from the result set sent before the error.
+SIGNAL_EXTRAS: dict[str, Callable[[str, Direction, Details], dict[str, Any]]] = {
+    "leads_not_found": _not_found,
+    "schema_mismatch": _columns,
+    "duplicate_lead_ids": _repeated,
+    "missing_lead_ids": _nothing,
+    "invalid_lead_ids": _nothing,
+    "too_many_lead_ids": _nothing,
+    "database_unavailable": _nothing,
+}
+
+
+def to_problem(exc: BaseException, direction: Direction, details: Details) -> Problem:
     """The one mapping from a database error to a catalogue entry."""
-    if isinstance(exc, MySQLError) and exc.args and exc.args[0] == SIGNAL_ERRNO:
-        text = str(exc.args[1])
-        code = text.split(":", 1)[0]
-        params = {"source": source_table(direction), "target": target_table(direction)}
-        if code == "leads_not_found":
-            missing = [int(row[0]) for row in details]
-            archived = [int(row[0]) for row in details if row[1]]
-            extra: dict[str, Any] = {"lead_ids": missing}
-            if direction == "archive":
-                extra["already_archived"] = archived
-            return Problem(code, extra=extra, params=params)
-        if code == "schema_mismatch":
-            columns = [{"column": str(row[0]), "problem": str(row[1])} for row in details]
-            return Problem(code, extra={"columns": columns}, params=params)
-        if code in {
-            "missing_lead_ids",
-            "invalid_lead_ids",
-            "too_many_lead_ids",
-            "duplicate_lead_ids",
-        }:
-            ids = [int(n) for n in re.findall(r"\d+", text.split(":", 2)[-1])]
-            extra = {"lead_ids": ids} if code == "duplicate_lead_ids" else {}
-            return Problem(code, extra=extra)
-        return Problem("internal_error")
     errno = exc.args[0] if isinstance(exc, MySQLError) and exc.args else None
-    if isinstance(exc, OSError | asyncio.TimeoutError) or errno in ERRNO_CODES:
-        return Problem("database_unavailable", headers={"Retry-After": RETRY_AFTER_SECONDS})
-    return Problem("internal_error")
+    code = "internal_error"
+    extra: dict[str, Any] = {}
+    if errno == SIGNAL_ERRNO:
+        text = str(exc.args[1])
+        signalled = text.split(":", 1)[0]
+        if signalled in SIGNAL_EXTRAS:
+            code = signalled
+            extra = SIGNAL_EXTRAS[code](text, direction, details)
+    elif isinstance(exc, OSError | asyncio.TimeoutError) or errno in ERRNO_CODES:
+        code = "database_unavailable"
+    headers = {"Retry-After": RETRY_AFTER_SECONDS} if code == "database_unavailable" else {}
+    params = {"source": source_table(direction), "target": target_table(direction)}
+    return Problem(code, extra=extra, params=params, headers=headers)
 
 
 def is_broken(exc: BaseException) -> bool:

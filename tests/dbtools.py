@@ -43,6 +43,15 @@ class SyncDB:
         sets = self.results(sql, args)
         return sets[-1] if sets else []
 
+    def update(self, sql: str, args: Any = None) -> int:
+        """Run a data change; the number of rows it changed."""
+
+        async def go() -> int:
+            async with self.conn.cursor() as cur:
+                return int(await cur.execute(sql, args))
+
+        return int(self.loop.run_until_complete(go()))
+
     def value(self, sql: str, args: Any = None) -> Any:
         rows = self.execute(sql, args)
         return rows[0][0] if rows else None

@@ -50,6 +50,10 @@ BEGIN
     DECLARE v_group_concat_max_len BIGINT UNSIGNED DEFAULT @@SESSION.group_concat_max_len;
 
     DECLARE v_in_transaction BOOLEAN DEFAULT FALSE;
+    DECLARE v_locked BOOLEAN DEFAULT FALSE;
+    DECLARE v_lock_name VARCHAR(128);
+    DECLARE v_source_engine VARCHAR(64);
+    DECLARE v_target_engine VARCHAR(64);
 
     -- ROLLBACK only once a transaction is open: a refusal before it then carries its own
     -- condition alone (a ROLLBACK would add warning 1196 for the MEMORY work table).
@@ -57,6 +61,9 @@ BEGIN
     BEGIN
         IF v_in_transaction THEN
             ROLLBACK;
+        END IF;
+        IF v_locked THEN
+            DO RELEASE_LOCK(v_lock_name);
         END IF;
         SET SESSION group_concat_max_len = v_group_concat_max_len;
         RESIGNAL;
@@ -159,6 +166,24 @@ BEGIN
             );
     END IF;
     SET v_busy = CONCAT('(FALSE', v_busy, ')');
+
+    -- Without transactions (MyISAM, Aria) nothing stops two calls from deleting the same
+    -- lead between one's DELETE and its reading of what it deleted, and the counts would
+    -- claim it twice: calls on such tables take one named lock, in turn. On InnoDB the row
+    -- locks below do that and calls on disjoint leads run side by side.
+    SELECT ENGINE INTO v_source_engine FROM information_schema.TABLES
+    WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = v_source;
+    SELECT ENGINE INTO v_target_engine FROM information_schema.TABLES
+    WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = v_target;
+    IF v_source_engine != 'InnoDB' OR v_target_engine != 'InnoDB' THEN
+        SET v_lock_name = CONCAT('lead_archive_move.', DATABASE());
+        IF NOT COALESCE(GET_LOCK(v_lock_name, 60), 0) THEN
+            SIGNAL SQLSTATE '45000'
+                SET
+                MESSAGE_TEXT = 'database_unavailable: another call held the archive lock for 60 s';
+        END IF;
+        SET v_locked = TRUE;
+    END IF;
 
     START TRANSACTION;
     SET v_in_transaction = TRUE;
@@ -303,6 +328,9 @@ BEGIN
     FROM lead_archive_request;
 
     COMMIT;
+    IF v_locked THEN
+        DO RELEASE_LOCK(v_lock_name);
+    END IF;
     SET SESSION group_concat_max_len = v_group_concat_max_len;
 
     SELECT
