@@ -90,13 +90,8 @@ class PrivateServer:
         )
 
     def start(self, timeout: float = 60.0) -> PrivateServer:
-        mariadbd = self.mariadbd or find_binary("mariadbd", "mysqld")
-        install_db = self.install_db or find_binary("mariadb-install-db", "mysql_install_db")
-        if not mariadbd or not install_db:
-            raise ServerError(
-                "MariaDB server binaries not found: install them (Debian: apt-get install "
-                "mariadb-server) or use docker compose"
-            )
+        """Initialise a fresh datadir and start the server."""
+        _, install_db = self._binaries()
         if self.base_dir is None:
             self.base_dir = Path(tempfile.mkdtemp(prefix="lead-archive-mariadb-"))
             self._made_dir = True
@@ -104,34 +99,37 @@ class PrivateServer:
         if self.datadir.exists():
             shutil.rmtree(self.datadir)
         self.datadir.mkdir()
-        user = ["--user=root"] if os.geteuid() == 0 else []
-        basedir = [f"--basedir={self.basedir}"] if self.basedir else []
-        env = {**os.environ, **self.env}
         init = subprocess.run(
             [
                 install_db,
                 "--no-defaults",
-                *basedir,
+                *self._basedir(),
                 f"--datadir={self.datadir}",
                 "--auth-root-authentication-method=normal",
                 "--skip-test-db",
-                *user,
+                *self._user(),
             ],
             capture_output=True,
             text=True,
             check=False,
-            env=env,
+            env={**os.environ, **self.env},
         )
         if init.returncode != 0:
             output = (init.stderr.strip() or init.stdout.strip())[-300:]
             raise ServerError(f"mariadb-install-db failed: {output}")
         self.port = self.port or free_port()
-        with open(self.log_path, "wb") as log:
+        return self.restart(timeout)
+
+    def restart(self, timeout: float = 60.0) -> PrivateServer:
+        """Start the server on the existing datadir (after :meth:`kill`, say)."""
+        mariadbd, _ = self._binaries()
+        assert self.base_dir is not None
+        with open(self.log_path, "ab") as log:
             self._process = subprocess.Popen(
                 [
                     mariadbd,
                     "--no-defaults",
-                    *basedir,
+                    *self._basedir(),
                     f"--datadir={self.datadir}",
                     f"--socket={self.socket_path}",
                     f"--port={self.port}",
@@ -142,12 +140,12 @@ class PrivateServer:
                     "--key-buffer-size=256M",
                     *VICIDIAL_SETTINGS,
                     *self.extra_args,
-                    *user,
+                    *self._user(),
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                env=env,
+                env={**os.environ, **self.env},
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -161,6 +159,30 @@ class PrivateServer:
                 time.sleep(0.2)
         self.stop()
         raise ServerError(f"mariadbd did not answer on port {self.port} within {timeout:.0f}s")
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: nothing is flushed or closed."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            self._process = None
+
+    def _binaries(self) -> tuple[str, str]:
+        mariadbd = self.mariadbd or find_binary("mariadbd", "mysqld")
+        install_db = self.install_db or find_binary("mariadb-install-db", "mysql_install_db")
+        if not mariadbd or not install_db:
+            raise ServerError(
+                "MariaDB server binaries not found: install them (Debian: apt-get install "
+                "mariadb-server) or use docker compose"
+            )
+        return mariadbd, install_db
+
+    def _basedir(self) -> list[str]:
+        return [f"--basedir={self.basedir}"] if self.basedir else []
+
+    @staticmethod
+    def _user() -> list[str]:
+        return ["--user=root"] if os.geteuid() == 0 else []
 
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
