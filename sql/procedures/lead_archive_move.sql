@@ -50,6 +50,8 @@ BEGIN
     DECLARE v_group_concat_max_len BIGINT UNSIGNED DEFAULT @@SESSION.group_concat_max_len;
 
     DECLARE v_in_transaction BOOLEAN DEFAULT FALSE;
+    -- read once into a variable: a replica then logs the value, not the function
+    DECLARE v_db_account VARCHAR(255) DEFAULT SESSION_USER();
     DECLARE v_locked BOOLEAN DEFAULT FALSE;
     DECLARE v_lock_name VARCHAR(128);
     DECLARE v_source_engine VARCHAR(64);
@@ -313,8 +315,8 @@ BEGIN
     )
     SELECT
         p_direction AS operation,
-        COALESCE(p_actor, SESSION_USER()) AS actor,
-        SESSION_USER() AS db_account,
+        COALESCE(p_actor, v_db_account) AS actor,
+        v_db_account AS db_account,
         p_request_id AS request_id,
         p_insert AS insert_leads,
         p_update AS update_leads,
