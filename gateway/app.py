@@ -166,7 +166,7 @@ def success_body(route: MoveRoute, results: list[LeadResult], request_id: str) -
 async def problem_response(request: Request, exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "not_found")
-        problem = Problem(code)
+        problem = Problem(code, headers=dict(exc.headers or {}))  # 405 keeps its Allow
     elif isinstance(exc, Problem):
         problem = exc
     else:

@@ -24,6 +24,12 @@ _ROUTE_CODES = {
 }
 
 
+TABLES = {
+    "archive": ("vicidial_list", "vicidial_list_archive"),
+    "dearchive": ("vicidial_list_archive", "vicidial_list"),
+}
+
+
 def _body(flags: list[str], max_leads: int) -> dict[str, Any]:
     return {
         "type": "object",
@@ -66,7 +72,7 @@ def _success(with_update: bool) -> dict[str, Any]:
     }
 
 
-def _problems(codes: list[str], max_leads: int) -> dict[str, Any]:
+def _problems(codes: list[str], max_leads: int, source: str, target: str) -> dict[str, Any]:
     by_status: dict[int, list[str]] = {}
     for code in codes:
         by_status.setdefault(CATALOGUE[code].status, []).append(code)
@@ -84,8 +90,8 @@ def _problems(codes: list[str], max_leads: int) -> dict[str, Any]:
                                 "enum": [
                                     CATALOGUE[n].message.format(
                                         max_leads=max_leads,
-                                        source="vicidial_list",
-                                        target="vicidial_list_archive",
+                                        source=source,
+                                        target=target,
                                     )
                                     for n in names
                                 ]
@@ -132,7 +138,7 @@ def openapi_document(max_leads: int) -> dict[str, Any]:
                         "description": "processed",
                         "content": {"application/json": {"schema": _success(name == "archive")}},
                     },
-                    **_problems(_ROUTE_CODES[name], max_leads),
+                    **_problems(_ROUTE_CODES[name], max_leads, *TABLES[name]),
                 },
             }
         }

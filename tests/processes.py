@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,25 +59,28 @@ class Served:
 
 @contextmanager
 def serve(env: dict[str, str], *args: str) -> Iterator[Served]:
-    """``lead-archive serve`` on a free port, ready; its log is in ``.stderr`` afterwards."""
+    """``lead-archive serve`` on a free port, ready; its log is in ``.stderr`` afterwards.
+    The log goes to a file: a pipe nobody reads would fill up and stall the server."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port), *args],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    served = Served(f"http://127.0.0.1:{port}", process)
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(served.base + "/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        yield served
-    finally:
-        process.terminate()
-        _, err = process.communicate(timeout=30)
-        served.stderr = err.decode(errors="replace")
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port), *args],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        served = Served(f"http://127.0.0.1:{port}", process)
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    httpx.get(served.base + "/healthz", timeout=1)
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            yield served
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+            log.seek(0)
+            served.stderr = log.read().decode(errors="replace")

@@ -3,7 +3,6 @@ The run resumes and no lead is lost. A dropped connection gives 503 and the pool
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -28,9 +27,24 @@ def start_bulk(env: dict[str, str], tmp: Path, *args: str) -> subprocess.Popen[s
     ids = tmp / "ids.txt"
     ids.write_text("\n".join(map(str, range(1, LEADS + 1))) + "\n")
     return subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "archive", "--batch-size", "100", "--ids-file",
-         str(ids), "--state-file", str(tmp / "run.state"), *args],
-        env=env, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "gateway.cli",
+            "archive",
+            "--batch-size",
+            "100",
+            "--ids-file",
+            str(ids),
+            "--state-file",
+            str(tmp / "run.state"),
+            *args,
+        ],
+        env=env,
+        cwd=tmp,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -57,9 +71,12 @@ def test_gateway_killed_mid_run_then_restarted(vdb: SyncDB, tmp_path: Path) -> N
     env = cli_env(vdb, LEAD_ARCHIVE_OFFICE_HOURS="none", LEAD_ARCHIVE_KEY=key)
 
     def gateway() -> subprocess.Popen[bytes]:
-        return subprocess.Popen([sys.executable, "-m", "gateway.cli", "serve", "--port",
-                                 str(port)], env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        return subprocess.Popen(
+            [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     server = gateway()
     time.sleep(1.5)
@@ -103,8 +120,9 @@ def own_server() -> Iterator[PrivateServer]:
     server.stop()
 
 
-def test_database_killed_mid_batch_then_restarted(own_server: PrivateServer,
-                                                   tmp_path: Path) -> None:
+def test_database_killed_mid_batch_then_restarted(
+    own_server: PrivateServer, tmp_path: Path
+) -> None:
     root = SyncDB(own_server.url("mysql"))
     root.execute("CREATE DATABASE asterisk CHARACTER SET utf8mb3 COLLATE utf8mb3_unicode_ci")
     root.close()
@@ -137,8 +155,8 @@ def test_dropped_connections_give_503_then_the_pool_recovers(vdb: SyncDB, admin:
         body = {"insert_leads": True, "update_leads": False, "delete_leads": False}
         assert api.post({**body, "lead_ids": [1]}).status_code == 200
         for (thread_id,) in admin.execute(
-            "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = %s AND ID != "
-            "CONNECTION_ID()", (vdb.name,)
+            "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = %s AND ID != CONNECTION_ID()",
+            (vdb.name,),
         ):
             if thread_id != vdb.value("SELECT CONNECTION_ID()"):
                 admin.execute(f"KILL {int(thread_id)}")
