@@ -87,7 +87,7 @@ def test_gateway_killed_mid_run_then_restarted(vdb: SyncDB, tmp_path: Path) -> N
         server.wait()
         time.sleep(2)  # the run meets a dead gateway and backs off
         server = gateway()
-        out, err = run.communicate(timeout=240)
+        _out, err = run.communicate(timeout=240)
     finally:
         server.terminate()
         server.wait()
@@ -104,7 +104,7 @@ def test_bulk_client_killed_then_rerun(vdb: SyncDB, tmp_path: Path) -> None:
     run.send_signal(signal.SIGKILL)
     run.wait()
     again = start_bulk(env, tmp_path, "--direct")
-    out, err = again.communicate(timeout=240)
+    _out, err = again.communicate(timeout=240)
     assert again.returncode in (0, 1), err
     report = check_no_loss(vdb, ledger)
     assert report.losses == [] and report.archived == LEADS
@@ -137,7 +137,7 @@ def test_database_killed_mid_batch_then_restarted(
     time.sleep(1)
     own_server.restart()  # MariaDB checks and repairs MyISAM tables it finds not closed
     check = run_cli("db", "check", env=env)
-    out, err = run.communicate(timeout=240)
+    _out, err = run.communicate(timeout=240)
     assert run.returncode in (0, 1), err
     db = SyncDB(own_server.url("asterisk"))
     try:
