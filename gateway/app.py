@@ -153,6 +153,7 @@ def success_body(route: MoveRoute, results: list[LeadResult], request_id: str) -
     body.update(
         delete_count=sum(r.deleted for r in results),
         http_code=200,
+        code="ok",
         request_id=request_id,
         kept_count=sum(r.reason is not None for r in results),
         leads=leads,

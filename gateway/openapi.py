@@ -65,6 +65,7 @@ def _success(with_update: bool) -> dict[str, Any]:
         "properties": {
             "message": {"const": "lead_ids batch was successfully processed"},
             "http_code": {"const": 200},
+            "code": {"const": "ok"},
             "request_id": {"type": "string"},
             **{c: {"type": "integer"} for c in counts},
             "leads": {"type": "array", "items": {"type": "object", "properties": lead}},
