@@ -4,8 +4,8 @@ Through the HTTP API (``--url``, key from ``--key-file`` or ``LEAD_ARCHIVE_KEY``
 ``--direct``, through the procedure over ``LEAD_ARCHIVE_DATABASE_URL``. Both answer with the
 same catalogue codes, so the run reacts the same way:
 
-- ``leads_not_found``: those ids are recorded (already archived, or gone) and the rest of the
-  batch is sent again;
+- ``leads_not_found``: those ids are recorded (as already archived, or as not found) and the
+  rest of the batch is sent again;
 - ``office_hours``: stop and say when the window opens, or sleep until then (``--wait``);
 - ``database_unavailable``, ``too_many_requests``, network errors: retry with backoff;
 - anything else (bad key, schema mismatch): stop.
@@ -127,7 +127,9 @@ async def _one_batch(
         except Problem as problem:
             if problem.code == "leads_not_found":
                 missing = set(problem.extra.get("lead_ids", []))
-                record.not_found += [i for i in remaining if i in missing]
+                archived = set(problem.extra.get("already_archived", []))
+                record.already += [i for i in remaining if i in archived]
+                record.not_found += [i for i in remaining if i in missing - archived]
                 remaining = [i for i in remaining if i not in missing]
                 continue
             wait = int(problem.headers.get("Retry-After", "0") or 0)
@@ -181,6 +183,7 @@ def summary_table(state: State) -> str:
     for key, value in totals.items():
         if key.startswith("kept_"):
             lines.append(f"{'kept (' + key[5:] + ')':<24}{value:>12,}")
+    lines.append(f"{'already archived':<24}{totals.get('already', 0):>12,}")
     lines.append(f"{'not found':<24}{totals.get('not_found', 0):>12,}")
     return "\n".join(lines)
 

@@ -29,6 +29,8 @@ class BatchRecord:
     deleted: int = 0
     kept: dict[int, str] = field(default_factory=dict)  # lead_id → reason
     not_found: list[int] = field(default_factory=list)
+    # archived already (by an earlier, interrupted attempt at this batch, or by someone else)
+    already: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -61,6 +63,7 @@ class State:
                         entry["deleted"],
                         {int(k): v for k, v in entry["kept"].items()},
                         entry["not_found"],
+                        entry.get("already", []),
                     )
                     state.done[record.index] = record
                 return state
@@ -85,6 +88,7 @@ class State:
             "deleted": batch.deleted,
             "kept": {str(k): v for k, v in batch.kept.items()},
             "not_found": batch.not_found,
+            "already": batch.already,
         }
         with open(self.path, "a") as f:
             f.write(json.dumps(entry) + "\n")
@@ -100,6 +104,7 @@ class State:
             totals["updated"] += batch.updated
             totals["deleted"] += batch.deleted
             totals["not_found"] += len(batch.not_found)
+            totals["already"] += len(batch.already)
             reasons.update(batch.kept.values())
         return {**totals, **{f"kept_{r}": n for r, n in sorted(reasons.items())}}
 

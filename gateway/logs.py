@@ -19,6 +19,7 @@ class JsonFormatter(logging.Formatter):
             + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "event": record.getMessage(),
+            "pid": record.process,
         }
         entry.update(getattr(record, "fields", {}))
         if record.exc_info and record.exc_info[0] is not None:

@@ -15,6 +15,7 @@ from gateway.app import create_app
 from gateway.db import Database
 from gateway.office_hours import Schedule
 from gateway.settings import Settings
+from tests import secrets
 from tests.dbtools import SyncDB
 
 CONTRACT_BODY = {"insert_leads": True, "update_leads": True, "delete_leads": True}
@@ -47,7 +48,7 @@ class Api:
         self.key = self.add_key("crm")
 
     def add_key(self, name: str) -> str:
-        key = auth.new_key()
+        key = secrets.register(auth.new_key())
         self.db.call("lead_archive_key_create", name, auth.key_hash(key))
         return key
 

@@ -76,6 +76,29 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("mariadb_version", versions, indirect=True, scope="session")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def log_scan() -> Iterator[None]:
+    """Every log line the gateway and the driver write during the whole run, scanned at the
+    end for keys, passwords and lead data (tests/secrets.py)."""
+    import logging
+
+    from gateway.logs import JsonFormatter
+    from tests import secrets
+
+    handler = secrets.CapturingHandler()
+    handler.setFormatter(JsonFormatter())
+    loggers = [logging.getLogger(name) for name in ("lead_archive", "asyncmy", "uvicorn")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    previous = loggers[0].level
+    loggers[0].setLevel(logging.INFO)
+    yield
+    for logger in loggers:
+        logger.removeHandler(handler)
+    loggers[0].setLevel(previous)
+    secrets.assert_clean(handler.lines, "in-process logs")
+
+
 @pytest.fixture(scope="session")
 def mariadb_version(request: pytest.FixtureRequest) -> str:
     return str(request.param)

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 
 from gateway.mariadb_server import free_port
+from tests import secrets
 from tests.dbtools import SyncDB
 
 
@@ -84,3 +85,4 @@ def serve(env: dict[str, str], *args: str) -> Iterator[Served]:
             process.wait(timeout=30)
             log.seek(0)
             served.stderr = log.read().decode(errors="replace")
+            secrets.assert_clean(served.stderr.splitlines(), "lead-archive serve")

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from gateway import auth
+from tests import secrets
 from tests.dbtools import SyncDB, seed_leads
 from tests.processes import cli_env, run_cli, serve
 
@@ -101,14 +102,25 @@ def test_killed_run_resumes_and_loses_nothing(vdb: SyncDB, tmp_path: Path) -> No
 
 def test_kept_and_not_found_go_to_the_csv(vdb: SyncDB, tmp_path: Path) -> None:
     seed_leads(vdb, 10)
-    vdb.archive([3])
+    vdb.archive([3])  # archived already: done, not a problem
     vdb.execute("INSERT INTO vicidial_hopper (lead_id, list_id) VALUES (5, 101)")
-    ids_file = str(write_ids(tmp_path, list(range(1, 11))))
+    ids_file = str(write_ids(tmp_path, [*range(1, 11), 99]))
     done = bulk(vdb, tmp_path, "--direct", "--ids-file", ids_file, "--kept-csv", "kept.csv")
     assert done.returncode == 1, done.stderr
     rows = list(csv.reader(open(tmp_path / "kept.csv")))
-    assert rows == [["lead_id", "reason"], ["5", "busy"], ["3", "not_found"]]
+    assert rows == [["lead_id", "reason"], ["5", "busy"], ["99", "not_found"]]
     assert vdb.ids("vicidial_list") == [5]
+    assert "already archived" in done.stdout
+
+
+def test_already_archived_leads_do_not_fail_a_run(vdb: SyncDB, tmp_path: Path) -> None:
+    seed_leads(vdb, 10)
+    vdb.archive([3, 4])
+    done = bulk(
+        vdb, tmp_path, "--direct", "--ids-file", str(write_ids(tmp_path, list(range(1, 11))))
+    )
+    assert done.returncode == 0, done.stderr
+    assert vdb.ids("vicidial_list") == []
 
 
 def test_selection_reads_the_database(vdb: SyncDB, tmp_path: Path) -> None:
@@ -134,7 +146,7 @@ def test_bad_input_is_refused_before_anything(vdb: SyncDB, tmp_path: Path) -> No
 
 @pytest.fixture
 def gateway_url(vdb: SyncDB) -> Iterator[tuple[str, str]]:
-    key = auth.new_key()
+    key = secrets.register(auth.new_key())
     vdb.call("lead_archive_key_create", "bulk", auth.key_hash(key))
     with serve(cli_env(vdb, LEAD_ARCHIVE_OFFICE_HOURS="mon-sun 00:00-24:00")) as served:
         yield served.base, key

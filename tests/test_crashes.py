@@ -14,7 +14,7 @@ import pytest
 
 from gateway import auth, installer
 from gateway.mariadb_server import PrivateServer, free_port
-from tests import mariadb_versions
+from tests import mariadb_versions, secrets
 from tests.apptools import Api
 from tests.dbtools import SyncDB, build_vicidial
 from tests.invariant import Ledger, check_no_loss
@@ -65,7 +65,7 @@ def load(db: SyncDB) -> Ledger:
 
 def test_gateway_killed_mid_run_then_restarted(vdb: SyncDB, tmp_path: Path) -> None:
     ledger = load(vdb)
-    key = auth.new_key()
+    key = secrets.register(auth.new_key())
     vdb.call("lead_archive_key_create", "bulk", auth.key_hash(key))
     port = free_port()
     env = cli_env(vdb, LEAD_ARCHIVE_OFFICE_HOURS="none", LEAD_ARCHIVE_KEY=key)
@@ -91,7 +91,7 @@ def test_gateway_killed_mid_run_then_restarted(vdb: SyncDB, tmp_path: Path) -> N
     finally:
         server.terminate()
         server.wait()
-    assert run.returncode == 0, err
+    assert run.returncode == 0, err  # a batch lost with the gateway finds its leads archived
     report = check_no_loss(vdb, ledger)
     assert report.losses == [] and report.archived == LEADS
 
@@ -105,7 +105,7 @@ def test_bulk_client_killed_then_rerun(vdb: SyncDB, tmp_path: Path) -> None:
     run.wait()
     again = start_bulk(env, tmp_path, "--direct")
     _out, err = again.communicate(timeout=240)
-    assert again.returncode in (0, 1), err
+    assert again.returncode == 0, err
     report = check_no_loss(vdb, ledger)
     assert report.losses == [] and report.archived == LEADS
 
@@ -138,7 +138,7 @@ def test_database_killed_mid_batch_then_restarted(
     own_server.restart()  # MariaDB checks and repairs MyISAM tables it finds not closed
     check = run_cli("db", "check", env=env)
     _out, err = run.communicate(timeout=240)
-    assert run.returncode in (0, 1), err
+    assert run.returncode == 0, err
     db = SyncDB(own_server.url("asterisk"))
     try:
         report = check_no_loss(db, ledger)

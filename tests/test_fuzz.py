@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from gateway import auth
 from gateway.errors import CATALOGUE, Problem
 from gateway.request import MAX_LEAD_ID, parse_body
+from tests import secrets
 from tests.apptools import Api
 from tests.dbtools import SyncDB, seed_leads
 from tests.processes import cli_env, serve
@@ -173,7 +174,7 @@ def test_injection_in_every_field_and_header(api: Api, evil: str) -> None:
 
 def test_schemathesis_against_a_running_server(vdb: SyncDB, tmp_path: Path) -> None:
     seed_leads(vdb, 5, first_id=900_000_001)
-    key = auth.new_key()
+    key = secrets.register(auth.new_key())
     vdb.call("lead_archive_key_create", "fuzz", auth.key_hash(key))
     before = vdb.checksums()
     requests = int(os.environ.get("LEAD_ARCHIVE_FUZZ_REQUESTS", "500"))

@@ -8,6 +8,7 @@ from asyncmy.errors import MySQLError
 
 from gateway import installer
 from gateway.dburl import DatabaseURL
+from tests import secrets
 from tests.apptools import Api
 from tests.dbtools import SyncDB, seed_leads
 from tests.processes import cli_env, run_cli
@@ -33,14 +34,15 @@ def test_bad_account_names_are_refused() -> None:
 def test_gateway_runs_with_an_execute_only_account(vdb: SyncDB, admin: SyncDB) -> None:
     seed_leads(vdb, 5)
     user = f"gw{uuid.uuid4().hex[:8]}"
-    admin.execute(f"CREATE USER '{user}'@'%' IDENTIFIED BY 'gw-pass-1'")
+    password = secrets.register(f"pw-{uuid.uuid4().hex}")
+    admin.execute(f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'")
     try:
         url = vdb.url
         done = run_cli(
             "db", "grant", "--user", f"{user}@%", "--apply", env=cli_env(vdb), timeout=60
         )
         assert done.returncode == 0, done.stderr
-        limited_url = DatabaseURL(user, "gw-pass-1", url.host, url.port, url.database)
+        limited_url = DatabaseURL(user, password, url.host, url.port, url.database)
         limited = SyncDB(limited_url)
         try:
             for sql in (

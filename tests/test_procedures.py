@@ -11,6 +11,7 @@ import random
 import pytest
 from asyncmy.errors import MySQLError
 
+from tests import secrets
 from tests.dbtools import SyncDB, insert_leads, make_lead, seed_leads
 
 STRICT = "STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION"
@@ -322,13 +323,14 @@ def test_gateway_entry_point_records_api_user_and_request_id(vdb: SyncDB) -> Non
 
 def test_execute_only_account_can_archive_but_not_touch_tables(vdb: SyncDB, admin: SyncDB) -> None:
     seed_leads(vdb, 2)
-    admin.execute("CREATE USER IF NOT EXISTS 'la_exec'@'%' IDENTIFIED BY 'pw-exec'")
+    password = secrets.register("pw-exec-only-account")
+    admin.execute(f"CREATE USER IF NOT EXISTS 'la_exec'@'%' IDENTIFIED BY '{password}'")
     admin.execute(f"GRANT EXECUTE ON PROCEDURE `{vdb.name}`.archive_leads TO 'la_exec'@'%'")
     from gateway.dburl import DatabaseURL
 
     url = vdb.url
     limited = SyncDB(
-        DatabaseURL("la_exec", "pw-exec", url.host, url.port, url.database, url.unix_socket)
+        DatabaseURL("la_exec", password, url.host, url.port, url.database, url.unix_socket)
     )
     try:
         assert sum(r[3] for r in limited.archive([1, 2])) == 2
