@@ -187,6 +187,13 @@ BEGIN
         SET v_locked = TRUE;
     END IF;
 
+    -- READ COMMITTED: no gap locks, so calls inserting neighbouring new ids into the archive
+    -- do not deadlock on the gap above its last row. The source rows are still locked FOR
+    -- UPDATE below, which is what the verified delete needs. A server logging statements
+    -- (binlog_format=STATEMENT) refuses READ COMMITTED writes on InnoDB: keep the default.
+    IF NOT (@@GLOBAL.log_bin AND @@SESSION.binlog_format = 'STATEMENT') THEN
+        SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
+    END IF;
     START TRANSACTION;
     SET v_in_transaction = TRUE;
 
