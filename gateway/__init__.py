@@ -2,7 +2,8 @@
 
 Public API::
 
-    from gateway import Settings, Problem, LeadArchiveError, create_app
+    from gateway import Settings, Problem, LeadArchiveError
+    from gateway.app import create_app
 """
 
 from __future__ import annotations

@@ -25,7 +25,6 @@ class Settings:
     office_hours: Schedule
     timezone: ZoneInfo
     max_leads: int = PROCEDURE_MAX_LEADS
-    call_time_id: str | None = None
     pool_size: int = 10
 
     @classmethod
@@ -48,7 +47,6 @@ class Settings:
             max_leads=_int(
                 env, "LEAD_ARCHIVE_MAX_LEADS", PROCEDURE_MAX_LEADS, 1, PROCEDURE_MAX_LEADS
             ),
-            call_time_id=env.get("LEAD_ARCHIVE_CALL_TIME_ID", "").strip() or None,
             pool_size=_int(env, "LEAD_ARCHIVE_POOL_SIZE", 10, 1, 200),
         )
 
