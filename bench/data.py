@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gateway import auth, installer
-from gateway.db import call_procedure, connect
+from gateway import installer
+from gateway.db import connect
 from gateway.dburl import DatabaseURL
+from gateway.demo import build
 from gateway.mariadb_server import PrivateServer, free_port
 
 DATA = Path(__file__).resolve().parent / ".data"
-CHUNK = 250_000
 
 
 @dataclass
@@ -60,26 +60,6 @@ class Dataset:
         (self.path / "dataset.json").write_text(json.dumps(self.meta))
 
 
-async def _generate(url: DatabaseURL, engine: str, leads: int) -> str:
-    root = await connect(DatabaseURL(url.user, url.password, url.host, url.port, "mysql"))
-    async with root.cursor() as cur:
-        await cur.execute("CREATE DATABASE asterisk CHARACTER SET utf8 COLLATE utf8_unicode_ci")
-    root.close()
-    conn = await connect(url)
-    try:
-        await installer.load_vicidial_schema(conn, engine)
-        for first in range(1, leads + 1, CHUNK):
-            await installer.load_sample_leads(conn, first, min(leads, first + CHUNK - 1))
-            print(f"  {min(leads, first + CHUNK - 1):,} / {leads:,} leads", flush=True)
-        await installer.create_archive(conn)
-        await installer.install(conn)
-        key = auth.new_key()
-        await call_procedure(conn, "lead_archive_key_create", ["bench", auth.key_hash(key)])
-        return key
-    finally:
-        conn.close()
-
-
 async def _refresh(url: DatabaseURL) -> None:
     conn = await connect(url)
     try:
@@ -104,7 +84,7 @@ def open_dataset(engine: str, leads: int, *, fresh: bool = False) -> Dataset:
         print(f"generating {leads:,} {engine} leads in {path} (once) …", flush=True)
         started = time.perf_counter()
         server.start()
-        key = asyncio.run(_generate(server.url("asterisk"), engine, leads))
+        key = asyncio.run(build(server.url("asterisk"), leads, engine, progress=True))
         meta = {
             "engine": engine,
             "leads": leads,

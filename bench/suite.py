@@ -39,7 +39,7 @@ import httpx
 
 from bench.archive_batch import PLAIN_COPY, PLAIN_DELETE, timed
 from bench.data import Dataset, open_dataset
-from bench.gateway import lua, rss_mb, wrk
+from bench.load import lua, rss_mb, wrk
 from gateway.db import call_procedure, connect
 from gateway.mariadb_server import free_port
 

@@ -21,21 +21,29 @@ from gateway.office_hours import Schedule
 from gateway.settings import Settings, local_zone
 
 DEMO_DIR = Path(".var") / "demo"
+CHUNK = 250_000
 
 
-async def load(url: DatabaseURL, leads: int) -> str:
+async def build(
+    url: DatabaseURL, leads: int, engine: str = "MyISAM", progress: bool = False
+) -> str:
+    """A VICIdial-shaped database named by ``url`` (created here): sample leads, the archive
+    as VICIdial documents it, the procedures, an API user "demo". Returns its key."""
     root = await connect(DatabaseURL(url.user, url.password, url.host, url.port, "mysql"))
     async with root.cursor() as cur:
         await cur.execute(
-            "CREATE DATABASE IF NOT EXISTS asterisk "
+            f"CREATE DATABASE IF NOT EXISTS `{url.database}` "
             "DEFAULT CHARACTER SET utf8 COLLATE utf8_unicode_ci"
         )
     root.close()
     conn = await connect(url)
     try:
-        await installer.load_vicidial_schema(conn)
-        for first in range(1, leads + 1, 100_000):
-            await installer.load_sample_leads(conn, first, min(leads, first + 99_999))
+        await installer.load_vicidial_schema(conn, engine)
+        for first in range(1, leads + 1, CHUNK):
+            last = min(leads, first + CHUNK - 1)
+            await installer.load_sample_leads(conn, first, last)
+            if progress:
+                print(f"  {last:,} / {leads:,} leads", flush=True)
         await installer.create_archive(conn)
         await installer.install(conn)
         key = auth.new_key()
@@ -71,7 +79,7 @@ def run(*, leads: int, port: int, host: str, office_hours: bool) -> int:
     try:
         url = server.url("asterisk")
         print(f"loading {leads:,} sample leads into asterisk.vicidial_list …", flush=True)
-        key = asyncio.run(load(url, leads))
+        key = asyncio.run(build(url, leads))
         key_file = base / "demo-key"
         key_file.write_text(key + "\n")
         key_file.chmod(0o600)
