@@ -248,20 +248,28 @@ def p3(data: Dataset, reps: int, leads_per_run: int) -> dict[str, Any]:
 
 
 async def p4(datasets: list[Dataset], rounds: int) -> dict[str, Any]:
+    """archive_leads at the smallest and the largest table, and plain SQL doing the same copy
+    and delete at both: the baseline shows what the table size costs any archiver."""
     conns = [await connect(d.url) for d in datasets]
-    times: dict[int, list[float]] = {d.leads: [] for d in datasets}
+    ours: dict[int, list[float]] = {d.leads: [] for d in datasets}
+    plain: dict[int, list[float]] = {d.leads: [] for d in datasets}
     for k in range(rounds + 2):
         for d, conn in list(zip(datasets, conns, strict=True))[:: (1 if k % 2 else -1)]:
             ids = d.take(BATCH)
             ms = await timed(conn, [f"CALL archive_leads('{json.dumps(ids)}', 1, 1, 1)"])
+            text = ",".join(map(str, d.take(BATCH)))
+            base = await timed(conn, [PLAIN_COPY.format(text), PLAIN_DELETE.format(text)])
             if k >= 2:
-                times[d.leads].append(ms)
+                ours[d.leads].append(ms)
+                plain[d.leads].append(base)
     for conn in conns:
         conn.close()
-    sizes = sorted(times)
+    small, large = sorted(ours)[0], sorted(ours)[-1]
     return {
-        "batch_ms_by_leads": {str(n): spread(v) for n, v in times.items()},
-        "ratio_largest_smallest": round(med(times[sizes[-1]]) / med(times[sizes[0]]), 3),
+        "batch_ms_by_leads": {str(n): spread(v) for n, v in ours.items()},
+        "plain_sql_ms_by_leads": {str(n): spread(v) for n, v in plain.items()},
+        "ratio_largest_smallest": round(med(ours[large]) / med(ours[small]), 3),
+        "plain_sql_ratio_largest_smallest": round(med(plain[large]) / med(plain[small]), 3),
         "target": 1.3,
     }
 
@@ -477,6 +485,14 @@ def markdown(results: dict[str, Any]) -> str:
             "≤ 1.3×",
         ),
         (
+            "P4 baseline: plain SQL at the same two sizes",
+            ", ".join(
+                f"{int(n):,}: {v['median']} ms" for n, v in p4["plain_sql_ms_by_leads"].items()
+            ),
+            f"{p4['plain_sql_ratio_largest_smallest']}×",
+            "(what size costs any archiver)",
+        ),
+        (
             "P6 gateway RSS after 10,000 requests",
             f"{p6['rss_mb_start']} → {p6['rss_mb_after_10k']} MB",
             "",
@@ -511,6 +527,12 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000,10000000")
     parser.add_argument("--fresh", action="store_true", help="generate the datasets again")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument(
+        "--only",
+        default="P1,P2,P3,P4,P5,P6",
+        help="figures to measure, e.g. P3,P4 (the others are kept from the "
+        "latest results file of the day)",
+    )
     args = parser.parse_args()
     for tool in ("pt-archiver", "wrk"):
         if not shutil.which(tool):
@@ -518,8 +540,13 @@ def main() -> None:
     sizes = sorted(int(s) for s in args.sizes.split(","))
     reps = 2 if args.quick else 3
     rounds = 8 if args.quick else 15
+    only = set(args.only.upper().split(","))
+    stem = RESULTS / time.strftime("%Y-%m-%d")
+    previous = json.loads(Path(f"{stem}.json").read_text()) if Path(f"{stem}.json").exists() else {}
     results: dict[str, Any] = {
+        **{k: v for k, v in previous.items() if k.startswith("P") and k not in only},
         "date": time.strftime("%Y-%m-%d %H:%M"),
+        "measured_now": sorted(only),
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
@@ -529,25 +556,31 @@ def main() -> None:
     myisam = {n: open_dataset("MyISAM", n, fresh=args.fresh) for n in sizes}
     main_set = myisam[1_000_000] if 1_000_000 in myisam else myisam[sizes[-1]]
     try:
-        print("P1, P2 …", flush=True)
-        results.update(asyncio.run(p1_p2(main_set, rounds)))
-        print("P3 …", flush=True)
-        results["P3"] = p3(main_set, reps, 20_000 if args.quick else 50_000)
-        print("P4 …", flush=True)
-        results["P4"] = asyncio.run(p4([myisam[sizes[0]], myisam[sizes[-1]]], rounds))
-        innodb = open_dataset("InnoDB", 1_000_000 if not args.quick else sizes[0], fresh=args.fresh)
-        try:
-            print("P5 …", flush=True)
-            results["P5"] = p5([main_set, innodb], 4 if args.quick else 8)
-        finally:
-            innodb.close()
-        print("P6 …", flush=True)
-        results["P6"] = asyncio.run(p6(main_set, 5 if args.quick else 10))
+        if only & {"P1", "P2"}:
+            print("P1, P2 …", flush=True)
+            results.update(asyncio.run(p1_p2(main_set, rounds)))
+        if "P3" in only:
+            print("P3 …", flush=True)
+            results["P3"] = p3(main_set, reps, 20_000 if args.quick else 50_000)
+        if "P4" in only:
+            print("P4 …", flush=True)
+            results["P4"] = asyncio.run(p4([myisam[sizes[0]], myisam[sizes[-1]]], rounds))
+        if "P5" in only:
+            innodb = open_dataset(
+                "InnoDB", 1_000_000 if not args.quick else sizes[0], fresh=args.fresh
+            )
+            try:
+                print("P5 …", flush=True)
+                results["P5"] = p5([main_set, innodb], 4 if args.quick else 8)
+            finally:
+                innodb.close()
+        if "P6" in only:
+            print("P6 …", flush=True)
+            results["P6"] = asyncio.run(p6(main_set, 5 if args.quick else 10))
     finally:
         for data in myisam.values():
             data.close()
     RESULTS.mkdir(exist_ok=True)
-    stem = RESULTS / time.strftime("%Y-%m-%d")
     results["plots"] = plots(results, stem)
     Path(f"{stem}.json").write_text(json.dumps(results, indent=1))
     table = markdown(results)

@@ -69,8 +69,8 @@ class HttpTransport:
 
 
 class DirectTransport:
-    def __init__(self, url: DatabaseURL, actor: str = "bulk") -> None:
-        self.db = Database(url, pool_size=1)
+    def __init__(self, url: DatabaseURL, actor: str = "bulk", pool_size: int = 2) -> None:
+        self.db = Database(url, pool_size=pool_size)
         self.actor = actor
 
     async def move(self, ids: Sequence[int], options: Options) -> list[LeadResult]:

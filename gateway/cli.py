@@ -120,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     bulk.add_argument("--no-update", action="store_true")
     bulk.add_argument("--no-delete", action="store_true")
     bulk.add_argument("--batch-size", type=int, default=500)
+    bulk.add_argument(
+        "--parallel", type=int, default=2, help="batches in flight at once (1-8, default 2)"
+    )
     bulk.add_argument("--state-file", type=Path, help="default: ./lead-archive-<job>.state")
     bulk.add_argument("--kept-csv", type=Path, help="default: <state file>.kept.csv")
     bulk.add_argument("--wait", action="store_true", help="sleep through office hours")

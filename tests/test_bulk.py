@@ -178,3 +178,20 @@ def test_http_run_stops_in_office_hours_and_restores_any_time(
     )
     assert restored.returncode == 0, restored.stderr
     assert len(vdb.ids("vicidial_list")) == 30
+
+
+def test_a_refused_run_stops_every_batch_in_flight(vdb: SyncDB, tmp_path: Path) -> None:
+    seed_leads(vdb, 1200)
+    vdb.execute("ALTER TABLE vicidial_list_archive DROP COLUMN email")
+    done = bulk(
+        vdb,
+        tmp_path,
+        "--direct",
+        "--parallel",
+        "3",
+        "--ids-file",
+        str(write_ids(tmp_path, list(range(1, 1201)))),
+    )
+    assert done.returncode == 2
+    assert "stopped: schema_mismatch" in done.stderr and "email" in done.stderr
+    assert len(vdb.ids("vicidial_list")) == 1200

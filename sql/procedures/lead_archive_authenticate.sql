@@ -13,9 +13,14 @@ MODIFIES SQL DATA
 SQL SECURITY DEFINER
 COMMENT 'lead-archive 1'
 BEGIN
+    -- at most once a minute: a write (and its log flush) on every request would cost more
+    -- than the lookup
     UPDATE lead_archive_api_users
     SET last_used_at = NOW()
-    WHERE key_sha256 = p_key_sha256 AND revoked_at IS NULL;
+    WHERE
+        key_sha256 = p_key_sha256
+        AND revoked_at IS NULL
+        AND (last_used_at IS NULL OR last_used_at < NOW() - INTERVAL 1 MINUTE);
 
     SELECT
         name,

@@ -314,6 +314,11 @@ BEGIN
         END IF;
     END IF;
     DEALLOCATE PREPARE lead_archive_stmt;
+    -- What this call did is known: the next call may start while this one writes its audit.
+    IF v_locked THEN
+        DO RELEASE_LOCK(v_lock_name);
+        SET v_locked = FALSE;
+    END IF;
 
     INSERT INTO lead_archive_audit (
         operation, actor, db_account, request_id,
@@ -337,9 +342,6 @@ BEGIN
     FROM lead_archive_request;
 
     COMMIT;
-    IF v_locked THEN
-        DO RELEASE_LOCK(v_lock_name);
-    END IF;
     SET SESSION group_concat_max_len = v_group_concat_max_len;
 
     SELECT
