@@ -176,7 +176,7 @@ def pt_archiver(data: Dataset, ids: list[int], fastest: bool) -> float:
     return len(ids) / (time.perf_counter() - started)
 
 
-def bulk_http(data: Dataset, base: str, ids: list[int]) -> float:
+def bulk_http(data: Dataset, base: str, ids: list[int], parallel: int = 2) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ids"
         path.write_text("\n".join(map(str, ids)))
@@ -194,6 +194,8 @@ def bulk_http(data: Dataset, base: str, ids: list[int]) -> float:
                 str(path),
                 "--state-file",
                 str(Path(tmp) / "state"),
+                "--parallel",
+                str(parallel),
             ],
             env=env,
             capture_output=True,
