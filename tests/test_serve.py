@@ -3,11 +3,18 @@ contract holds over the wire."""
 
 from __future__ import annotations
 
+import ssl
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from gateway.mariadb_server import free_port
+from tests import secrets
 from tests.dbtools import SyncDB, seed_leads
 from tests.processes import cli_env, run_cli, serve
 
@@ -69,3 +76,77 @@ def test_bad_setting_stops_serve_with_one_line() -> None:
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1
     assert "LEAD_ARCHIVE_OFFICE_HOURS" in done.stderr
+
+
+def test_serve_with_tls(vdb: SyncDB, tmp_path: Path) -> None:
+    cert, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key_file),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    seed_leads(vdb, 2)
+    env = cli_env(vdb, LEAD_ARCHIVE_OFFICE_HOURS="none")
+    key = secrets.register(run_cli("keys", "create", "tls", env=env).stdout.split()[-1])
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gateway.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--ssl-certfile",
+            str(cert),
+            "--ssl-keyfile",
+            str(key_file),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"https://127.0.0.1:{port}"
+    try:
+        with httpx.Client(verify=ssl.create_default_context(cafile=str(cert))) as client:
+            for _ in range(100):
+                try:
+                    client.get(base + "/healthz")
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            response = client.post(
+                base + "/vicidial/leads/archive",
+                headers={"Authorization": f"Key={key}", "Content-Type": "application/json"},
+                content=b'{"insert_leads": true, "update_leads": true, "delete_leads": true,'
+                b' "lead_ids": [1, 2]}',
+            )
+        assert response.status_code == 200, response.text
+        with pytest.raises(httpx.TransportError):
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+    finally:
+        process.terminate()
+        process.wait()
+
+
+def test_tls_flags_go_together() -> None:
+    env = cli_env(LEAD_ARCHIVE_DATABASE_URL="mysql://root@127.0.0.1/x")
+    done = run_cli("serve", "--ssl-certfile", "cert.pem", env=env, timeout=30)
+    assert done.returncode == 2 and "go together" in done.stderr
