@@ -25,11 +25,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gateway import auth, logs, metrics
 from gateway.db import Database, Direction, LeadResult
 from gateway.errors import Problem
+from gateway.office_hours import Schedule
 from gateway.openapi import openapi_document
 from gateway.request import parse_body
 from gateway.settings import Settings
 
 MAX_BODY_BYTES = 64 * 1024
+CALL_TIME_TTL = 300.0
 SUCCESS_MESSAGE = "lead_ids batch was successfully processed"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
@@ -56,12 +58,13 @@ class Gateway:
         self.db = database
         self.now = now or (lambda: datetime.now(UTC))
         self.throttle = auth.Throttle()
+        self._call_time: tuple[float, Schedule] | None = None
 
     async def move(self, request: Request, route: MoveRoute) -> Response:
         user = await self.authenticate(request)
         request.state.user = user
         if route.office_hours:
-            self.refuse_in_office_hours()
+            await self.refuse_in_office_hours()
         raw = await read_body(request)
         move = parse_body(raw, route.flags, self.settings.max_leads)
         request.state.lead_count = len(move.lead_ids)
@@ -91,10 +94,26 @@ class Gateway:
         self.throttle.succeeded(client)
         return found[0]
 
-    def refuse_in_office_hours(self) -> None:
-        wait = self.settings.office_hours.seconds_until_open(self.now(), self.settings.timezone)
+    async def refuse_in_office_hours(self) -> None:
+        schedule = await self.office_hours()
+        wait = schedule.seconds_until_open(self.now(), self.settings.timezone)
         if wait is not None:
             raise Problem("office_hours", headers={"Retry-After": str(wait)})
+
+    async def office_hours(self) -> Schedule:
+        """LEAD_ARCHIVE_OFFICE_HOURS, or VICIdial's call time (read again every 5 minutes, so
+        an edit in VICIdial applies without a restart). When the database cannot say, the
+        request is refused: an unknown window is treated as closed."""
+        call_time_id = self.settings.call_time_id
+        if call_time_id is None:
+            return self.settings.office_hours
+        if self._call_time is None or time.monotonic() - self._call_time[0] > CALL_TIME_TTL:
+            values = await self.db.call_time(call_time_id)
+            if values is None:
+                logs.event("call time not found", logging.ERROR, call_time_id=call_time_id)
+                raise Problem("internal_error")
+            self._call_time = (time.monotonic(), Schedule.from_call_time(values, call_time_id))
+        return self._call_time[1]
 
     async def healthz(self, request: Request) -> Response:
         return JSONResponse({"status": "alive"})

@@ -242,12 +242,33 @@ async def _keys_revoke(conn: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _check_call_time(settings: Settings) -> None:
+    """LEAD_ARCHIVE_CALL_TIME_ID must name a call time; a database that is not up yet is left
+    to /readyz."""
+    from gateway.db import Database
+
+    assert settings.database_url is not None and settings.call_time_id is not None
+    database = Database(settings.database_url, pool_size=1)
+    try:
+        found = await database.call_time(settings.call_time_id)
+    except LeadArchiveError:
+        return
+    finally:
+        await database.close()
+    if found is None:
+        raise ConfigError(
+            f"LEAD_ARCHIVE_CALL_TIME_ID: {settings.call_time_id!r} is not in vicidial_call_times"
+        )
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from gateway.logs import uvicorn_log_config
 
-    Settings.from_env()  # a bad setting stops here with one line, before any worker starts
+    settings = Settings.from_env()  # a bad setting stops here with one line, before workers
+    if settings.call_time_id is not None:
+        asyncio.run(_check_call_time(settings))
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
         raise ConfigError("--ssl-certfile and --ssl-keyfile go together")
     if args.workers < 1:

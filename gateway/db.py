@@ -225,6 +225,15 @@ class Database:
             return None
         return str(rows[0][0]), bytes(rows[0][1])
 
+    async def call_time(self, call_time_id: str) -> list[int] | None:
+        """The HHMM values of a ``vicidial_call_times`` row (default pair, Monday…Sunday)."""
+        try:
+            sets = await self.call("lead_archive_call_time", [call_time_id])
+        except (TimeoutError, MySQLError, OSError) as exc:
+            raise to_problem(exc, "archive", []) from exc
+        rows = sets[-1] if sets else []
+        return [int(v or 0) for v in rows[0]] if rows else None
+
     async def check(self) -> list[str]:
         """The readiness report, through ``CALL lead_archive_check()`` (DEFINER: it works for
         the gateway's EXECUTE-only account). One line per problem."""

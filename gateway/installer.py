@@ -19,9 +19,15 @@ ROUTINE_COMMENT = "lead-archive 1"
 MIN_MARIADB = (10, 3)
 MIN_MYSQL = (8, 0)
 LEAD_TABLES = ("vicidial_list", "vicidial_list_archive")
-# What the gateway's account may run: the move, the key check, the readiness report. All
-# three are SQL SECURITY DEFINER; the account gets no privilege on any table.
-GATEWAY_PROCEDURES = ("lead_archive_move", "lead_archive_authenticate", "lead_archive_check")
+# What the gateway's account may run: the move, the key check, the readiness report, the
+# call time of LEAD_ARCHIVE_CALL_TIME_ID. All are SQL SECURITY DEFINER; the account gets no
+# privilege on any table.
+GATEWAY_PROCEDURES = (
+    "lead_archive_move",
+    "lead_archive_authenticate",
+    "lead_archive_check",
+    "lead_archive_call_time",
+)
 
 
 def split_statements(text: str) -> list[str]:

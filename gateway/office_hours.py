@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -73,6 +74,26 @@ class Schedule:
                 intervals.append(Interval((d0 + k) % 7, start, end))
         return cls(tuple(intervals), text)
 
+    @classmethod
+    def from_call_time(cls, hhmm: Sequence[int], call_time_id: str = "") -> Schedule:
+        """VICIdial's ``vicidial_call_times`` row: the default start/stop pair, then Monday to
+        Sunday. A day's pair overrides the default unless both are 0; ``2400``/``2400`` means
+        no calling that day. The API is closed while calls are made."""
+        if len(hhmm) != 16:
+            raise ConfigError("a call time needs the default pair and seven day pairs")
+        default = (int(hhmm[0]), int(hhmm[1]))
+        intervals = []
+        for day in range(7):
+            start, stop = int(hhmm[2 + 2 * day]), int(hhmm[3 + 2 * day])
+            if (start, stop) == (0, 0):
+                start, stop = default
+            if (start, stop) == (2400, 2400):
+                continue
+            begin, end = _hhmm(start), _hhmm(stop)
+            if begin < end:
+                intervals.append(Interval(day, begin, end))
+        return cls(tuple(intervals), f"call time {call_time_id}".strip())
+
     def closed_until(self, now: datetime, zone: ZoneInfo) -> datetime | None:
         """When ``now`` is inside office hours: the moment the office closes (in UTC).
         Otherwise None. Adjacent or overlapping items count as one closed stretch."""
@@ -104,6 +125,13 @@ class Schedule:
             if iv.contains(wall.weekday(), minute)
         ]
         return max(ends) if ends else None
+
+
+def _hhmm(value: int) -> int:
+    hour, minute = divmod(value, 100)
+    if minute > 59 or not 0 <= hour <= 24 or (hour == 24 and minute):
+        raise ConfigError(f"vicidial_call_times: {value} is not an HHMM time")
+    return hour * 60 + minute
 
 
 def _minutes(hour: int, minute: int, what: str, item: str, *, allow_24: bool) -> int:

@@ -25,6 +25,7 @@ class Settings:
     office_hours: Schedule
     timezone: ZoneInfo
     max_leads: int = PROCEDURE_MAX_LEADS
+    call_time_id: str | None = None
     pool_size: int = 10
 
     @classmethod
@@ -48,6 +49,7 @@ class Settings:
                 env, "LEAD_ARCHIVE_MAX_LEADS", PROCEDURE_MAX_LEADS, 1, PROCEDURE_MAX_LEADS
             ),
             pool_size=_int(env, "LEAD_ARCHIVE_POOL_SIZE", 10, 1, 200),
+            call_time_id=_call_time_id(env.get("LEAD_ARCHIVE_CALL_TIME_ID", "")),
         )
 
 
@@ -79,6 +81,13 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low} and {high}, not {value}")
     return value
+
+
+def _call_time_id(raw: str) -> str | None:
+    value = raw.strip()
+    if value and not (len(value) <= 10 and value.replace("_", "").replace("-", "").isalnum()):
+        raise ConfigError(f"LEAD_ARCHIVE_CALL_TIME_ID: {value!r} is not a VICIdial call time id")
+    return value or None
 
 
 def _zone(name: str) -> ZoneInfo:

@@ -365,3 +365,27 @@ def test_unknown_route_and_method_answer_json(api: Api) -> None:
     wrong = api.request("GET", "/vicidial/leads/archive")
     assert (wrong.status_code, wrong.json()["code"]) == (405, "method_not_allowed")
     assert wrong.headers["content-type"] == "application/json"
+
+
+def test_office_hours_from_a_vicidial_call_time(vdb: SyncDB) -> None:
+    from dataclasses import replace
+
+    seed_leads(vdb, 2)
+    vdb.execute(
+        "INSERT INTO vicidial_call_times (call_time_id, call_time_name, ct_default_start,"
+        " ct_default_stop) VALUES ('9am-9pm', 'day', 900, 2100)"
+    )
+    wednesday = datetime(2026, 11, 25, 20, 0, 0, tzinfo=UTC)
+    api = Api(vdb, now=lambda: wednesday)
+    api.settings = replace(api.settings, call_time_id="9am-9pm")
+    api.app.state.gateway.settings = api.settings
+    try:
+        response = api.post(body())
+        refused(api, response, 403, "office_hours")
+        assert response.headers["retry-after"] == "3600"
+        api.settings = replace(api.settings, call_time_id="missing")
+        api.app.state.gateway.settings = api.settings
+        api.app.state.gateway._call_time = None
+        refused(api, api.post(body()), 500, "internal_error")
+    finally:
+        api.close()

@@ -18,7 +18,12 @@ def test_statements_name_only_procedures() -> None:
     statements = installer.grant_statements("asterisk", "gw@10.0.0.%")
     assert statements == [
         f"GRANT EXECUTE ON PROCEDURE `asterisk`.`{p}` TO 'gw'@'10.0.0.%'"
-        for p in ("lead_archive_move", "lead_archive_authenticate", "lead_archive_check")
+        for p in (
+            "lead_archive_move",
+            "lead_archive_authenticate",
+            "lead_archive_check",
+            "lead_archive_call_time",
+        )
     ]
 
 

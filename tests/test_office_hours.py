@@ -107,3 +107,28 @@ def test_bad_schedules_name_the_item(bad: str) -> None:
 
 def test_case_and_spaces_are_forgiven() -> None:
     assert Schedule.parse(" Mon-Fri  08:00-18:00 , SAT 09:00-12:00 ").intervals
+
+
+# vicidial_call_times: default pair, then Monday … Sunday pairs
+DEFAULT_9_TO_21 = [900, 2100] + [0, 0] * 7
+
+
+def test_call_time_default_pair_applies_to_every_day() -> None:
+    schedule = Schedule.from_call_time(DEFAULT_9_TO_21, "9am-9pm")
+    assert schedule.seconds_until_open(at("2026-11-23T10:00:00"), UTC) == 11 * 3600
+    assert schedule.seconds_until_open(at("2026-11-29T20:59:00"), UTC) == 60  # Sunday
+    assert schedule.seconds_until_open(at("2026-11-23T21:00:00"), UTC) is None
+
+
+def test_call_time_day_pairs_override_and_2400_means_no_calls() -> None:
+    values = [900, 2100, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1000, 1400, 2400, 2400]
+    schedule = Schedule.from_call_time(values)
+    assert schedule.seconds_until_open(at("2026-11-28T09:30:00"), UTC) is None  # Saturday
+    assert schedule.seconds_until_open(at("2026-11-28T13:00:00"), UTC) == 3600
+    assert schedule.seconds_until_open(at("2026-11-29T12:00:00"), UTC) is None  # Sunday off
+    assert schedule.seconds_until_open(at("2026-11-27T12:00:00"), UTC) == 9 * 3600  # Friday
+
+
+def test_call_time_with_a_bad_value_is_refused() -> None:
+    with pytest.raises(ConfigError, match="HHMM"):
+        Schedule.from_call_time([960, 2100] + [0, 0] * 7)

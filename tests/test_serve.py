@@ -150,3 +150,11 @@ def test_tls_flags_go_together() -> None:
     env = cli_env(LEAD_ARCHIVE_DATABASE_URL="mysql://root@127.0.0.1/x")
     done = run_cli("serve", "--ssl-certfile", "cert.pem", env=env, timeout=30)
     assert done.returncode == 2 and "go together" in done.stderr
+
+
+def test_serve_refuses_an_unknown_call_time(vdb: SyncDB) -> None:
+    done = run_cli("serve", env=cli_env(vdb, LEAD_ARCHIVE_CALL_TIME_ID="nope"), timeout=30)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "lead-archive: LEAD_ARCHIVE_CALL_TIME_ID: 'nope' is not in vicidial_call_times"
+    )

@@ -113,3 +113,25 @@ CREATE TABLE IF NOT EXISTS vicidial_callbacks (
     KEY lead_id (lead_id),
     KEY `status` (`status`)
 ) ENGINE = MyISAM DEFAULT CHARSET = utf8mb3 COLLATE = utf8mb3_unicode_ci;
+
+CREATE TABLE IF NOT EXISTS vicidial_call_times (
+    call_time_id VARCHAR(10) NOT NULL,
+    call_time_name VARCHAR(30) NOT NULL,
+    ct_default_start SMALLINT(4) UNSIGNED NOT NULL DEFAULT '900',
+    ct_default_stop SMALLINT(4) UNSIGNED NOT NULL DEFAULT '2100',
+    ct_sunday_start SMALLINT(4) UNSIGNED DEFAULT '0',
+    ct_sunday_stop SMALLINT(4) UNSIGNED DEFAULT '0',
+    ct_monday_start SMALLINT(4) UNSIGNED DEFAULT '0',
+    ct_monday_stop SMALLINT(4) UNSIGNED DEFAULT '0',
+    ct_tuesday_start SMALLINT(4) UNSIGNED DEFAULT '0',
+    ct_tuesday_stop SMALLINT(4) UNSIGNED DEFAULT '0',
+    ct_wednesday_start SMALLINT(4) UNSIGNED DEFAULT '0',
+    ct_wednesday_stop SMALLINT(4) UNSIGNED DEFAULT '0',
+    ct_thursday_start SMALLINT(4) UNSIGNED DEFAULT '0',
+    ct_thursday_stop SMALLINT(4) UNSIGNED DEFAULT '0',
+    ct_friday_start SMALLINT(4) UNSIGNED DEFAULT '0',
+    ct_friday_stop SMALLINT(4) UNSIGNED DEFAULT '0',
+    ct_saturday_start SMALLINT(4) UNSIGNED DEFAULT '0',
+    ct_saturday_stop SMALLINT(4) UNSIGNED DEFAULT '0',
+    PRIMARY KEY (call_time_id)
+) ENGINE = MyISAM DEFAULT CHARSET = utf8mb3 COLLATE = utf8mb3_unicode_ci;
