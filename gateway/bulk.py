@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gateway import logs
 from gateway.bulk_state import BatchRecord, State, fingerprint
 from gateway.bulk_transport import DirectTransport, HttpTransport, Transport
 from gateway.db import Direction, call_procedure, connect
@@ -210,6 +211,7 @@ def summary_table(state: State) -> str:
 
 def command(args: argparse.Namespace) -> int:
     """``lead-archive archive``: build the job from the command line, run it, report."""
+    logs.setup("WARNING")
     if not 1 <= args.batch_size <= 500:
         raise ConfigError("--batch-size must be between 1 and 500")
     if not 1 <= args.parallel <= 8:

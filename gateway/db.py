@@ -17,6 +17,7 @@ from typing import Any, Literal
 import asyncmy
 from asyncmy.errors import MySQLError
 
+from gateway import logs
 from gateway.dburl import DatabaseURL
 from gateway.errors import Problem
 
@@ -27,9 +28,27 @@ Direction = Literal["archive", "dearchive"]
 logging.getLogger("asyncmy").setLevel(logging.ERROR)
 
 # errno → catalogue code, for errors that are not the procedures' own SIGNALs.
-UNAVAILABLE_ERRNOS = frozenset(
-    {1040, 1053, 1152, 1158, 1159, 1160, 1161, 1927, 2002, 2003, 2006, 2013, 2055}
-)
+# The server is away, or cannot serve a table until a DBA (or its auto-recovery) repairs it:
+# the caller may retry later.
+_CONNECTION_GONE = (
+    0,
+    1040,
+    1053,
+    1152,
+    1158,
+    1159,
+    1160,
+    1161,
+    1927,
+    2002,
+    2003,
+    2006,
+    2013,
+    2014,
+    2055,
+)  # 0: asyncmy's InterfaceError on a closed connection
+_CRASHED_TABLE = (126, 127, 134, 144, 145, 1194, 1195)  # MyISAM after a server crash
+UNAVAILABLE_ERRNOS = frozenset(_CONNECTION_GONE + _CRASHED_TABLE)
 RETRY_ERRNOS = frozenset({1213, 1205})  # deadlock, lock wait timeout: the call left nothing
 ERRNO_CODES: dict[int, str] = {
     **dict.fromkeys(UNAVAILABLE_ERRNOS, "database_unavailable"),
@@ -137,8 +156,11 @@ def to_problem(exc: BaseException, direction: Direction, details: Details) -> Pr
         if signalled in SIGNAL_EXTRAS:
             code = signalled
             extra = SIGNAL_EXTRAS[code](text, direction, details)
-    elif isinstance(exc, OSError | asyncio.TimeoutError) or errno in ERRNO_CODES:
+    elif isinstance(exc, OSError | EOFError | asyncio.TimeoutError) or errno in ERRNO_CODES:
         code = "database_unavailable"
+    else:
+        # by type and number only: a server message can quote data
+        logs.event("unmapped database error", logging.ERROR, error=type(exc).__name__, errno=errno)
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if code == "database_unavailable" else {}
     params = {"source": source_table(direction), "target": target_table(direction)}
     return Problem(code, extra=extra, params=params, headers=headers)
@@ -146,7 +168,7 @@ def to_problem(exc: BaseException, direction: Direction, details: Details) -> Pr
 
 def is_broken(exc: BaseException) -> bool:
     errno = exc.args[0] if isinstance(exc, MySQLError) and exc.args else None
-    return isinstance(exc, OSError | asyncio.TimeoutError) or errno in UNAVAILABLE_ERRNOS
+    return isinstance(exc, OSError | EOFError | asyncio.TimeoutError) or errno in UNAVAILABLE_ERRNOS
 
 
 class Database:
@@ -201,7 +223,7 @@ class Database:
             try:
                 sets = await self.call("lead_archive_move", args)
                 break
-            except (TimeoutError, MySQLError, OSError) as exc:
+            except (TimeoutError, MySQLError, OSError, EOFError) as exc:
                 errno = exc.args[0] if isinstance(exc, MySQLError) and exc.args else None
                 if errno in RETRY_ERRNOS and attempt < RETRIES:
                     await asyncio.sleep(0.05 * (attempt + 1))
@@ -218,7 +240,7 @@ class Database:
         """The active API user holding this key hash, with the stored hash."""
         try:
             sets = await self.call("lead_archive_authenticate", [key_sha256])
-        except (TimeoutError, MySQLError, OSError) as exc:
+        except (TimeoutError, MySQLError, OSError, EOFError) as exc:
             raise to_problem(exc, "archive", []) from exc
         rows = sets[-1] if sets else []
         if not rows:
@@ -229,7 +251,7 @@ class Database:
         """The HHMM values of a ``vicidial_call_times`` row (default pair, Monday…Sunday)."""
         try:
             sets = await self.call("lead_archive_call_time", [call_time_id])
-        except (TimeoutError, MySQLError, OSError) as exc:
+        except (TimeoutError, MySQLError, OSError, EOFError) as exc:
             raise to_problem(exc, "archive", []) from exc
         rows = sets[-1] if sets else []
         return [int(v or 0) for v in rows[0]] if rows else None
