@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -59,9 +60,10 @@ class Served:
 
 
 @contextmanager
-def serve(env: dict[str, str], *args: str) -> Iterator[Served]:
+def serve(env: dict[str, str], *args: str, tls: ssl.SSLContext | None = None) -> Iterator[Served]:
     """``lead-archive serve`` on a free port, ready; its log is in ``.stderr`` afterwards.
-    The log goes to a file: a pipe nobody reads would fill up and stall the server."""
+    The log goes to a file: a pipe nobody reads would fill up and stall the server. With
+    ``tls`` (the client's context) the server is reached over https."""
     port = free_port()
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
@@ -70,12 +72,13 @@ def serve(env: dict[str, str], *args: str) -> Iterator[Served]:
             stdout=subprocess.DEVNULL,
             stderr=log,
         )
-        served = Served(f"http://127.0.0.1:{port}", process)
+        scheme = "https" if tls else "http"
+        served = Served(f"{scheme}://127.0.0.1:{port}", process)
         try:
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
                 try:
-                    httpx.get(served.base + "/healthz", timeout=1)
+                    httpx.get(served.base + "/healthz", timeout=1, verify=tls or True)
                     break
                 except httpx.TransportError:
                     time.sleep(0.1)

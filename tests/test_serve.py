@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import ssl
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from gateway.mariadb_server import free_port
 from tests import secrets
 from tests.dbtools import SyncDB, seed_leads
 from tests.processes import cli_env, run_cli, serve
@@ -105,45 +102,20 @@ def test_serve_with_tls(vdb: SyncDB, tmp_path: Path) -> None:
     seed_leads(vdb, 2)
     env = cli_env(vdb, LEAD_ARCHIVE_OFFICE_HOURS="none")
     key = secrets.register(run_cli("keys", "create", "tls", env=env).stdout.split()[-1])
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gateway.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--ssl-certfile",
-            str(cert),
-            "--ssl-keyfile",
-            str(key_file),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"https://127.0.0.1:{port}"
-    try:
-        with httpx.Client(verify=ssl.create_default_context(cafile=str(cert))) as client:
-            for _ in range(100):
-                try:
-                    client.get(base + "/healthz")
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            response = client.post(
-                base + "/vicidial/leads/archive",
-                headers={"Authorization": f"Key={key}", "Content-Type": "application/json"},
-                content=b'{"insert_leads": true, "update_leads": true, "delete_leads": true,'
-                b' "lead_ids": [1, 2]}',
-            )
+    context = ssl.create_default_context(cafile=str(cert))
+    with serve(
+        env, "--ssl-certfile", str(cert), "--ssl-keyfile", str(key_file), tls=context
+    ) as served:
+        response = httpx.post(
+            served.base + "/vicidial/leads/archive",
+            verify=context,
+            headers={"Authorization": f"Key={key}", "Content-Type": "application/json"},
+            content=b'{"insert_leads": true, "update_leads": true, "delete_leads": true,'
+            b' "lead_ids": [1, 2]}',
+        )
         assert response.status_code == 200, response.text
         with pytest.raises(httpx.TransportError):
-            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-    finally:
-        process.terminate()
-        process.wait()
+            httpx.get(served.base.replace("https", "http") + "/healthz", timeout=2)
 
 
 def test_tls_flags_go_together() -> None:
