@@ -520,7 +520,8 @@ def markdown(results: dict[str, Any]) -> str:
     for engine, p5rows in results["P5"].items():
         out += [
             f"| {engine} | {r['clients']} | {r['leads_per_second']:,} | "
-            f"{r['latency_ms']['median']} | {r['latency_ms']['p99']} | {sum(r['errors'].values())} |"
+            f"{r['latency_ms']['median']} | {r['latency_ms']['p99']} | "
+            f"{sum(r['errors'].values())} |"
             for r in p5rows
         ]
     return "\n".join(out) + "\n"
