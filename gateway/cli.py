@@ -130,7 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="the gateway on sample VICIdial data (Ctrl-C stops)")
     demo.add_argument("--leads", type=int, default=10_000, help="sample leads (default 10000)")
-    demo.add_argument("--port", type=int, default=8000, help="gateway port (0: any free port)")
+    demo.add_argument(
+        "--port", type=int, default=8000, help="gateway port (0, or a port in use: any free port)"
+    )
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument(
         "--office-hours",

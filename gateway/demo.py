@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import shlex
 import shutil
+import socket
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -53,6 +54,16 @@ async def build(
         conn.close()
 
 
+def port_is_free(host: str, port: int) -> bool:
+    """The demo takes another port rather than fail when 8000 is in use."""
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def curl_example(port: int, key_file: Path) -> str:
     body = '{"insert_leads": true, "update_leads": true, "delete_leads": true, "lead_ids": [1, 2]}'
     return (
@@ -88,7 +99,7 @@ def run(*, leads: int, port: int, host: str, office_hours: bool) -> int:
             office_hours=Schedule.parse("mon-fri 08:00-18:00" if office_hours else "none"),
             timezone=local_zone() if office_hours else ZoneInfo("UTC"),
         )
-        port = port or free_port()
+        port = port if port and port_is_free(host, port) else free_port()
         print(
             "\nLead Archive demo is ready.\n"
             f"  gateway   http://{host}:{port}  (office hours: "
