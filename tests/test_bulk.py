@@ -56,20 +56,9 @@ def test_killed_run_resumes_and_loses_nothing(vdb: SyncDB, tmp_path: Path) -> No
     originals = {i: vdb.row("vicidial_list", i) for i in ids[::97]}
     path = write_ids(tmp_path, ids)
     state = tmp_path / "run.state"
+    args = ("--direct", "--batch-size", "20", "--ids-file", str(path), "--state-file", str(state))
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gateway.cli",
-            "archive",
-            "--direct",
-            "--batch-size",
-            "20",
-            "--ids-file",
-            str(path),
-            "--state-file",
-            str(state),
-        ],
+        [sys.executable, "-m", "gateway.cli", "archive", *args],
         env=cli_env(vdb),
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
@@ -83,17 +72,7 @@ def test_killed_run_resumes_and_loses_nothing(vdb: SyncDB, tmp_path: Path) -> No
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     assert 0 < len(vdb.ids("vicidial_list")) < 3000, "the kill came too late to test a resume"
-    resumed = bulk(
-        vdb,
-        tmp_path,
-        "--direct",
-        "--batch-size",
-        "20",
-        "--ids-file",
-        str(path),
-        "--state-file",
-        str(state),
-    )
+    resumed = bulk(vdb, tmp_path, *args)
     assert resumed.returncode in (0, 1), resumed.stderr
     assert vdb.ids("vicidial_list") == []
     assert vdb.ids("vicidial_list_archive") == sorted(ids)
