@@ -1,6 +1,8 @@
 -- archive_leads: what a DBA calls. Same semantics as POST /vicidial/leads/archive, without
 -- authentication and office hours; recorded in lead_archive_audit under the calling account.
 --   CALL archive_leads('[1,2]', TRUE, TRUE, TRUE);
+-- Refused inside an open transaction (caller_in_transaction). The session is left as it was:
+-- working tables, variables and settings as lead_archive_move describes.
 SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';
 
 DROP PROCEDURE IF EXISTS archive_leads;

@@ -2,6 +2,8 @@
 -- vicidial_list where absent, then deletes archive rows whose vicidial_list row is
 -- byte-identical. Same checks, codes and audit as archive_leads.
 --   CALL dearchive_leads('[1,2]', TRUE, TRUE);
+-- Refused inside an open transaction (caller_in_transaction). The session is left as it was:
+-- working tables, variables and settings as lead_archive_move describes.
 SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';
 
 DROP PROCEDURE IF EXISTS dearchive_leads;
