@@ -62,6 +62,14 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_parser(
         "create-archive", help="create vicidial_list_archive the way VICIdial documents it"
     ).set_defaults(run=_db(_create_archive))
+    upgrade_archive = db.add_parser(
+        "upgrade-archive",
+        help="ALTER vicidial_list_archive to vicidial_list's columns without losing a value",
+        description="Prints the statements (nothing changed); exit 1 when something cannot be "
+        "done safely.",
+    )
+    upgrade_archive.add_argument("--apply", action="store_true", help="run them")
+    upgrade_archive.set_defaults(run=_db(_upgrade_archive))
     grant = db.add_parser(
         "grant", help="GRANT statements for a least-privilege gateway account (EXECUTE only)"
     )
@@ -186,6 +194,15 @@ async def _create_archive(conn: Any, args: argparse.Namespace) -> int:
     for line in changes or ["vicidial_list_archive exists already: nothing to change"]:
         print(line)
     return 0
+
+
+async def _upgrade_archive(conn: Any, args: argparse.Namespace) -> int:
+    from gateway import upgrade
+
+    outcome = await upgrade.run(conn, apply=args.apply)
+    for line in outcome.lines:
+        print(line)
+    return outcome.exit_code
 
 
 def _grant(args: argparse.Namespace) -> int:
