@@ -342,3 +342,34 @@ def test_execute_only_account_can_archive_but_not_touch_tables(vdb: SyncDB, admi
         limited.close()
         admin.execute("DROP USER 'la_exec'@'%'")
     assert vdb.ids("vicidial_list_archive") == [1, 2]
+
+
+def _message_ids(text: str) -> list[int]:
+    return [int(n) for n in text.split(": ", 2)[-1].replace(",...", "").split(",")]
+
+
+def test_long_duplicate_list_keeps_its_code_and_whole_ids(vdb: SyncDB) -> None:
+    """MySQL refuses a MESSAGE_TEXT over 128 characters (error 1648 instead of the code):
+    a long list is cut after the last whole id."""
+    seed_leads(vdb, 3)
+    ids = [i for n in range(1_000_000, 1_000_100) for i in (n, n)]
+    with pytest.raises(MySQLError) as info:
+        vdb.archive(ids)
+    assert info.value.args[0] == 1644, info.value.args
+    text = str(info.value.args[1])
+    assert text.startswith("duplicate_lead_ids: ") and text.endswith(",...")
+    assert len(text) <= 128
+    listed = _message_ids(text)
+    assert listed and listed == list(range(1_000_000, 1_000_000 + len(listed)))
+
+
+def test_many_missing_leads_keep_their_code_and_every_id(vdb: SyncDB) -> None:
+    seed_leads(vdb, 3)
+    missing = list(range(1_000_000, 1_000_200))
+    details = refused(
+        vdb, "CALL archive_leads(%s, TRUE, TRUE, TRUE)", (str([1, *missing]),), "leads_not_found"
+    )
+    assert [int(r[0]) for r in details] == missing
+    with pytest.raises(MySQLError) as info:
+        vdb.archive([1, *missing])
+    assert len(str(info.value.args[1])) <= 128
