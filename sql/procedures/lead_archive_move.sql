@@ -191,17 +191,17 @@ BEGIN
         SET v_locked = TRUE;
     END IF;
 
+    -- A transaction only when both lead tables are InnoDB: with GTIDs (MySQL 9's default) a
+    -- transaction may not write a non-transactional table after a transactional one, and on
+    -- MyISAM it would undo nothing anyway (each step is safe to re-run).
     -- READ COMMITTED: no gap locks, so calls inserting neighbouring new ids into the archive
     -- do not deadlock on the gap above its last row. The source rows are still locked FOR
     -- UPDATE below, which is what the verified delete needs. A server logging statements
     -- (binlog_format=STATEMENT) refuses READ COMMITTED writes on InnoDB: keep the default.
-    IF NOT (@@GLOBAL.log_bin AND @@SESSION.binlog_format = 'STATEMENT') THEN
-        SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
-    END IF;
-    -- Only when both lead tables are InnoDB: with GTIDs (MySQL 9's default) a transaction
-    -- may not write a non-transactional table after a transactional one, and on MyISAM it
-    -- would undo nothing anyway (each step is safe to re-run).
     IF NOT v_locked THEN
+        IF NOT (@@GLOBAL.log_bin AND @@SESSION.binlog_format = 'STATEMENT') THEN
+            SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
+        END IF;
         START TRANSACTION;
         SET v_in_transaction = TRUE;
     END IF;
