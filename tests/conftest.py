@@ -35,6 +35,7 @@ VERSIONED_MODULES = {
     "test_sql_files",
     "test_dearchive",
     "test_installer",
+    "test_grant",
 }
 
 
