@@ -16,6 +16,11 @@ from tests.dbtools import SyncDB, insert_leads, make_lead, seed_leads
 
 STRICT = "STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION"
 LOOSE = "NO_ENGINE_SUBSTITUTION"
+# MySQL 8+'s default, which MariaDB accepts too
+MYSQL_DEFAULT = (
+    "ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
+    "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
+)
 
 
 def refused(
@@ -274,7 +279,7 @@ def test_extra_leading_and_inner_whitespace_is_accepted(vdb: SyncDB) -> None:
     assert [r[0] for r in rows] == [1, 2]
 
 
-@pytest.mark.parametrize("sql_mode", [STRICT, LOOSE])
+@pytest.mark.parametrize("sql_mode", [STRICT, LOOSE, MYSQL_DEFAULT])
 def test_same_result_in_strict_and_non_strict_sessions(vdb_any: SyncDB, sql_mode: str) -> None:
     db = vdb_any
     db.execute(f"SET SESSION sql_mode = '{sql_mode}'")
