@@ -219,7 +219,47 @@ def _current(installed: tuple[str, str] | None, routine: Routine) -> bool:
     if installed is None:
         return False
     body, comment = installed
-    return comment == ROUTINE_COMMENT and (not body or body == routine.body)
+    return comment == ROUTINE_COMMENT and (
+        not body or body in (routine.body, mysql_definition(routine.body))
+    )
+
+
+# A routine body as a tokenizer sees it: comments, quoted identifiers, string literals.
+_TOKENS = re.compile(
+    r"--[^\n]*|#[^\n]*|/\*.*?\*/|`(?:[^`]|``)*`"
+    r"|(?P<quote>['\"])(?P<text>(?:\\.|(?!(?P=quote)).|(?P=quote)(?P=quote))*)(?P=quote)",
+    re.S,
+)
+_ESCAPES = {
+    "0": "\0",
+    "b": "\b",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "Z": "\x1a",
+    "%": "\\%",  # LIKE's escapes keep their backslash
+    "_": "\\_",
+}
+
+
+def mysql_definition(body: str) -> str:
+    """The body as MySQL shows it in ``information_schema.ROUTINES``: every string literal
+    with its escapes resolved (``'it''s'`` reads ``'it's'``), the rest as written. MariaDB
+    shows the body as written."""
+
+    def unescape(match: re.Match[str]) -> str:
+        quote = match.group("quote")
+        if quote is None:
+            return match.group(0)
+        text = re.sub(
+            r"\\(.)|" + re.escape(quote * 2),
+            lambda m: _ESCAPES.get(m.group(1), m.group(1)) if m.group(1) is not None else quote,
+            match.group("text"),
+            flags=re.S,
+        )
+        return quote + text + quote
+
+    return _TOKENS.sub(unescape, body)
 
 
 def parse_account(account: str) -> tuple[str, str]:

@@ -109,6 +109,10 @@ BEGIN
         SET v_message = CONCAT(
             'schema_mismatch: ', v_target, ' does not match ', v_source, ': ', v_message
         );
+        -- MySQL refuses a MESSAGE_TEXT over 128 characters; the result set has every problem
+        SET v_message = IF(
+            CHAR_LENGTH(v_message) > 128, CONCAT(LEFT(v_message, 125), '...'), v_message
+        );
         SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = v_message;
     END IF;
 
@@ -187,15 +191,20 @@ BEGIN
         SET v_locked = TRUE;
     END IF;
 
+    -- A transaction only when both lead tables are InnoDB: with GTIDs (MySQL 9's default) a
+    -- transaction may not write a non-transactional table after a transactional one, and on
+    -- MyISAM it would undo nothing anyway (each step is safe to re-run).
     -- READ COMMITTED: no gap locks, so calls inserting neighbouring new ids into the archive
     -- do not deadlock on the gap above its last row. The source rows are still locked FOR
     -- UPDATE below, which is what the verified delete needs. A server logging statements
     -- (binlog_format=STATEMENT) refuses READ COMMITTED writes on InnoDB: keep the default.
-    IF NOT (@@GLOBAL.log_bin AND @@SESSION.binlog_format = 'STATEMENT') THEN
-        SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
+    IF NOT v_locked THEN
+        IF NOT (@@GLOBAL.log_bin AND @@SESSION.binlog_format = 'STATEMENT') THEN
+            SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
+        END IF;
+        START TRANSACTION;
+        SET v_in_transaction = TRUE;
     END IF;
-    START TRANSACTION;
-    SET v_in_transaction = TRUE;
 
     -- Lock the source rows, then the target rows, in lead_id order (InnoDB; a plain read on
     -- MyISAM), counting how many of the requested ids each table holds.
@@ -235,6 +244,10 @@ BEGIN
         SET v_message = CONCAT(
             'leads_not_found: ', @lead_archive_n, ' specified lead_ids do not exist in ',
             v_source, ': ', @lead_archive_missing
+        );
+        -- MySQL refuses a MESSAGE_TEXT over 128 characters; the result set has every id
+        SET v_message = IF(
+            CHAR_LENGTH(v_message) > 128, CONCAT(LEFT(v_message, 125), '...'), v_message
         );
         SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = v_message;
     END IF;
