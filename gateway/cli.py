@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
+import os
 import re
+import shutil
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -275,18 +278,25 @@ def _serve(args: argparse.Namespace) -> int:
         raise ConfigError("--ssl-certfile and --ssl-keyfile go together")
     if args.workers < 1:
         raise ConfigError("--workers must be at least 1")
-    uvicorn.run(
-        "gateway.app:app_from_env",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        ssl_certfile=args.ssl_certfile,
-        ssl_keyfile=args.ssl_keyfile,
-        access_log=False,
-        log_config=uvicorn_log_config(),
-        server_header=False,
-    )
+    # Metrics summed over the workers (gateway/metrics.py): a private, empty directory, named
+    # before the app (and prometheus_client) is imported here or in any worker.
+    metrics_dir = tempfile.mkdtemp(prefix="lead-archive-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        uvicorn.run(
+            "gateway.app:app_from_env",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            ssl_certfile=args.ssl_certfile,
+            ssl_keyfile=args.ssl_keyfile,
+            access_log=False,
+            log_config=uvicorn_log_config(),
+            server_header=False,
+        )
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
 
 
