@@ -16,7 +16,7 @@ from typing import Any
 
 from asyncmy.errors import MySQLError
 
-from gateway import auth, installer
+from gateway import __version__, auth, installer
 from gateway.db import call_procedure, connect
 from gateway.errors import ConfigError, LeadArchiveError
 from gateway.settings import Settings
@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="lead-archive",
         description="Archive VICIdial leads safely: nothing is deleted that is not verified.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(title="commands")
 
     db = commands.add_parser("db", help="install and check the database side").add_subparsers(
