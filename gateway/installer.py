@@ -27,8 +27,11 @@ class MissingSQL(LeadArchiveError):
 def _locate_sql() -> Traversable:
     try:
         return files("gateway._sql")
-    except ModuleNotFoundError:  # an incomplete installation: the readers below say so
-        return Path(__file__).resolve().parent / "_sql"
+    except ModuleNotFoundError:
+        source = Path(__file__).resolve().parent.parent
+        if (source / "pyproject.toml").is_file():  # the source tree, imported uninstalled
+            return source / "sql"
+        return source / "gateway" / "_sql"  # an incomplete installation: the readers say so
 
 
 SQL_DIR = _locate_sql()
