@@ -17,13 +17,18 @@ project's venv (tests/packaging.py).
 
 from __future__ import annotations
 
+import re
 import subprocess
+import tomllib
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 import gateway
 from tests import secrets
@@ -103,6 +108,36 @@ def lead_archive(
         timeout=300,
         check=False,
     )
+
+
+def pins(lock: str) -> dict[str, Version]:
+    """``name==version`` lines of a lock file, by canonical name."""
+    text = (ROOT / "requirements" / lock).read_text()
+    return {
+        canonicalize_name(name): Version(version)
+        for name, version in re.findall(r"^([A-Za-z0-9_.\-]+)==([^\s;\\]+)", text, re.M)
+    }
+
+
+def test_the_lock_files_agree_with_pyproject() -> None:
+    """Every declared dependency is pinned, inside its range; the locks agree with each other
+    (scripts/lock makes them so: a failure here means it was not run after a change)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    runtime, build, test, bench = (pins(f"{n}.txt") for n in ("runtime", "build", "test", "bench"))
+    declared = [
+        (runtime, project["project"]["dependencies"]),
+        (test, project["project"]["optional-dependencies"]["test"]),
+        (bench, project["project"]["optional-dependencies"]["bench"]),
+        (build, project["build-system"]["requires"]),
+    ]
+    for lock, specs in declared:
+        for spec in map(Requirement, specs):
+            name = canonicalize_name(spec.name)
+            assert name in lock and lock[name] in spec.specifier, (spec, lock.get(name))
+    for wider, narrower in ((test, runtime), (test, build), (bench, test)):
+        assert {n: wider.get(n) for n in narrower} == narrower
+    build_in = (ROOT / "requirements" / "build.in").read_text().split("\n")
+    assert set(project["build-system"]["requires"]) <= {line.strip() for line in build_in}
 
 
 def revoked_column(listing: str, name: str) -> str:
