@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import datetime
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Sequence
@@ -267,6 +269,25 @@ async def _check_call_time(settings: Settings) -> None:
         )
 
 
+def _private_metrics_dir() -> None:
+    """Metrics summed over the workers (gateway/metrics.py): a private, empty directory, named
+    before the app (and prometheus_client) is imported here or in any worker, and removed
+    when serve exits, by SIGTERM too (uvicorn re-raises it once it has shut down)."""
+    metrics_dir = tempfile.mkdtemp(prefix="lead-archive-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+
+    def remove() -> None:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+    def remove_then_die(signum: int, frame: object) -> None:
+        remove()
+        signal.signal(signum, signal.SIG_DFL)
+        signal.raise_signal(signum)
+
+    atexit.register(remove)
+    signal.signal(signal.SIGTERM, remove_then_die)
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -279,25 +300,19 @@ def _serve(args: argparse.Namespace) -> int:
         raise ConfigError("--ssl-certfile and --ssl-keyfile go together")
     if args.workers < 1:
         raise ConfigError("--workers must be at least 1")
-    # Metrics summed over the workers (gateway/metrics.py): a private, empty directory, named
-    # before the app (and prometheus_client) is imported here or in any worker.
-    metrics_dir = tempfile.mkdtemp(prefix="lead-archive-metrics-")
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
-    try:
-        uvicorn.run(
-            "gateway.app:app_from_env",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            ssl_certfile=args.ssl_certfile,
-            ssl_keyfile=args.ssl_keyfile,
-            access_log=False,
-            log_config=uvicorn_log_config(),
-            server_header=False,
-        )
-    finally:
-        shutil.rmtree(metrics_dir, ignore_errors=True)
+    _private_metrics_dir()
+    uvicorn.run(
+        "gateway.app:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        ssl_certfile=args.ssl_certfile,
+        ssl_keyfile=args.ssl_keyfile,
+        access_log=False,
+        log_config=uvicorn_log_config(),
+        server_header=False,
+    )
     return 0
 
 

@@ -146,13 +146,15 @@ def _metric(text: str, name: str, **labels: str) -> float:
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_metrics_are_the_sum_over_workers(vdb: SyncDB, workers: int) -> None:
-    """Every scrape, whichever worker answers it, counts every request once."""
+def test_metrics_are_the_sum_over_workers(vdb: SyncDB, workers: int, tmp_path: Path) -> None:
+    """Every scrape, whichever worker answers it, counts every request once; the workers'
+    metric files live in a private directory that serve removes when it stops."""
     sent = 40
     seed_leads(vdb, sent)
-    env = cli_env(vdb, LEAD_ARCHIVE_OFFICE_HOURS="none")
+    env = cli_env(vdb, LEAD_ARCHIVE_OFFICE_HOURS="none", TMPDIR=str(tmp_path))
     key = secrets.register(run_cli("keys", "create", "metrics", env=env).stdout.split()[-1])
     with serve(env, "--workers", str(workers)) as served:
+        assert [p.name[:21] for p in tmp_path.iterdir()] == ["lead-archive-metrics-"]
         for lead_id in range(1, sent + 1):  # a new connection each: the workers share them
             response = httpx.post(
                 served.base + "/vicidial/leads/archive",
@@ -166,6 +168,7 @@ def test_metrics_are_the_sum_over_workers(vdb: SyncDB, workers: int) -> None:
             )
             assert response.status_code == 200, response.text
         scrapes = [httpx.get(served.base + "/metrics").text for _ in range(10)]
+    assert list(tmp_path.iterdir()) == []
     assert vdb.ids("vicidial_list_archive") == list(range(1, sent + 1))
     for text in scrapes:
         assert _metric(text, "lead_archive_requests_total", code="ok", route="archive") == sent
