@@ -64,6 +64,13 @@ def test_demo_prints_a_working_curl_and_cleans_up(tmp_path: Path) -> None:
         assert response.json()["delete_count"] == 2
     finally:
         process.send_signal(signal.SIGINT)
-        rest, _ = process.communicate(timeout=60)
+        try:
+            rest, _ = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:  # leave no demo nor its MariaDB behind
+            process.kill()
+            pid_file = tmp_path / ".var" / "demo" / "mariadbd.pid"
+            if pid_file.exists():
+                os.kill(int(pid_file.read_text()), signal.SIGKILL)
+            raise
     assert "demo stopped; its data is removed" in rest
     assert not (tmp_path / ".var" / "demo").exists()
