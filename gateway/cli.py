@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import datetime
+import os
 import re
+import shutil
+import signal
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from asyncmy.errors import MySQLError
 
-from gateway import auth, installer
+from gateway import __version__, auth, installer
 from gateway.db import call_procedure, connect
 from gateway.errors import ConfigError, LeadArchiveError
 from gateway.settings import Settings
@@ -48,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="lead-archive",
         description="Archive VICIdial leads safely: nothing is deleted that is not verified.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(title="commands")
 
     db = commands.add_parser("db", help="install and check the database side").add_subparsers(
@@ -280,6 +286,25 @@ async def _check_call_time(settings: Settings) -> None:
         )
 
 
+def _private_metrics_dir() -> None:
+    """Metrics summed over the workers (gateway/metrics.py): a private, empty directory, named
+    before the app (and prometheus_client) is imported here or in any worker, and removed
+    when serve exits, by SIGTERM too (uvicorn re-raises it once it has shut down)."""
+    metrics_dir = tempfile.mkdtemp(prefix="lead-archive-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+
+    def remove() -> None:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+    def remove_then_die(signum: int, frame: object) -> None:
+        remove()
+        signal.signal(signum, signal.SIG_DFL)
+        signal.raise_signal(signum)
+
+    atexit.register(remove)
+    signal.signal(signal.SIGTERM, remove_then_die)
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -292,6 +317,7 @@ def _serve(args: argparse.Namespace) -> int:
         raise ConfigError("--ssl-certfile and --ssl-keyfile go together")
     if args.workers < 1:
         raise ConfigError("--workers must be at least 1")
+    _private_metrics_dir()
     uvicorn.run(
         "gateway.app:app_from_env",
         factory=True,

@@ -1,4 +1,5 @@
-"""The least-privilege gateway account: EXECUTE on three procedures, nothing else."""
+"""The least-privilege gateway account: EXECUTE on the four procedures of
+``installer.GATEWAY_PROCEDURES``, nothing else."""
 
 from __future__ import annotations
 
