@@ -163,6 +163,9 @@ class PrivateServer:
         """Start the server on the existing datadir (after :meth:`kill`, say)."""
         mariadbd, _ = self._binaries()
         assert self.base_dir is not None
+        # its own temporary directory too: servers sharing /tmp have lost each other's files
+        tmpdir = self.base_dir / "tmp"
+        tmpdir.mkdir(exist_ok=True)
         with open(self.log_path, "ab") as log:
             self._process = subprocess.Popen(
                 [
@@ -170,6 +173,7 @@ class PrivateServer:
                     "--no-defaults",
                     *self._basedir(),
                     f"--datadir={self.datadir}",
+                    f"--tmpdir={tmpdir}",
                     f"--socket={self.socket_path}",
                     f"--port={self.port}",
                     "--bind-address=127.0.0.1",
