@@ -28,10 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from asyncmy.errors import MySQLError
+
 from gateway import logs
 from gateway.bulk_state import BatchRecord, State, fingerprint
 from gateway.bulk_transport import DirectTransport, HttpTransport, Transport
-from gateway.db import Direction, call_procedure, connect
+from gateway.db import SIGNAL_ERRNO, Direction, call_procedure, connect
 from gateway.errors import ConfigError, Problem
 from gateway.settings import Settings
 
@@ -226,17 +228,11 @@ def command(args: argparse.Namespace) -> int:
         wait=args.wait,
         parallel=args.parallel,
     )
-    selection = {
-        "list_ids": args.list_id,
-        "statuses": args.status,
-        "entry_before": args.entry_before,
-        "last_call_before": args.last_call_before,
-    }
-    selecting = any(v is not None for v in selection.values())
-    if selecting == (args.ids_file is not None):
+    selection = _selection(args)
+    if bool(selection) == (args.ids_file is not None):
         raise ConfigError(
             "give the leads either with --ids-file (or '-' for stdin) "
-            "or with a selection (--list-id, --status, --entry-before, …)"
+            "or with a selection (--list-id, --status, --phone, --entry-before, …)"
         )
     ids: list[int] | None = None
     job: dict[str, Any] = {
@@ -306,23 +302,39 @@ def _read_ids(text: str) -> list[int]:
     return ids
 
 
+def _selection(args: argparse.Namespace) -> dict[str, Any]:
+    """The selection filters given on the command line, as lead_archive_select_leads reads them
+    (keys absent when not given; the procedure checks and normalises the values)."""
+    given = {
+        "list_id": args.list_id,
+        "status": args.status,
+        "phone": args.phone,
+        "vendor_lead_code": args.vendor_lead_code,
+        "entry_before": args.entry_before,
+        "entry_after": args.entry_after,
+        "last_call_before": args.last_call_before,
+    }
+    for phone in args.phone or []:
+        if not any(c.isdigit() for c in phone):
+            raise ConfigError(f"--phone {phone!r} holds no digit")
+    return {k: v for k, v in given.items() if v is not None}
+
+
 async def _select(direction: str, selection: dict[str, Any]) -> list[int]:
     settings = Settings.from_env()
     assert settings.database_url is not None
     conn = await connect(settings.database_url)
     try:
         table = "vicidial_list" if direction == "archive" else "vicidial_list_archive"
-        sets = await call_procedure(
-            conn,
-            "lead_archive_select_leads",
-            [
-                table,
-                json.dumps(selection["list_ids"]) if selection["list_ids"] else None,
-                json.dumps(selection["statuses"]) if selection["statuses"] else None,
-                selection["entry_before"],
-                selection["last_call_before"],
-            ],
-        )
+        try:
+            sets = await call_procedure(
+                conn, "lead_archive_select_leads", [table, json.dumps(selection)]
+            )
+        except MySQLError as exc:
+            text = str(exc.args[1]) if len(exc.args) > 1 else ""
+            if exc.args and exc.args[0] == SIGNAL_ERRNO and text.startswith("invalid_selection"):
+                raise ConfigError(text.split(": ", 1)[-1]) from None
+            raise
     finally:
         conn.close()
     ids = [int(r[0]) for r in (sets[-1] if sets else [])]
