@@ -32,8 +32,10 @@ from asyncmy.errors import MySQLError
 
 from gateway import logs
 from gateway.bulk_state import BatchRecord, State, fingerprint
+from gateway.bulk_throttle import MAX_BATCH, BatchSizer, Check, Gate, Pace, lag_check, load_check
 from gateway.bulk_transport import DirectTransport, HttpTransport, Transport
 from gateway.db import SIGNAL_ERRNO, Direction, call_procedure, connect
+from gateway.dburl import DatabaseURL
 from gateway.errors import ConfigError, Problem
 from gateway.settings import Settings
 
@@ -51,6 +53,9 @@ class Options:
     wait: bool = False
     retry_for: float = 600.0
     parallel: int = 2
+    max_lock_ms: float | None = None
+    sleep: float = 0.0
+    max_rate: float | None = None
 
 
 class Progress:
@@ -86,34 +91,64 @@ class Progress:
                 flush=True,
             )
 
+    def pause(self, reason: str | None) -> None:
+        """Say why the run waits (None: it goes on)."""
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"paused: {reason}" if reason else "", refresh=True)
+        elif reason:
+            print(f"{self.what}: paused: {reason}", file=sys.stderr, flush=True)
+        else:
+            print(f"{self.what}: going on", file=sys.stderr, flush=True)
+
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
 
 
-async def run(state: State, transport: Transport, options: Options) -> int:
-    batches = [
-        state.ids[i : i + options.batch_size] for i in range(0, len(state.ids), options.batch_size)
-    ]
-    done_leads = sum(len(batches[i]) for i in state.done if i < len(batches))
+async def run(
+    state: State, transport: Transport, options: Options, checks: list[Check] | None = None
+) -> int:
     what = "archiving" if options.direction == "archive" else "restoring"
-    progress = Progress(len(state.ids), done_leads, what)
-    pending = iter([i for i in range(len(batches)) if i not in state.done])
+    progress = Progress(len(state.ids), state.done_leads(), what)
+    pending = state.pending()
+    sizer = BatchSizer(options.batch_size, options.max_lock_ms)
+    gate = Gate(checks or [], progress.pause)
+    pace = Pace(options.max_rate)
     stopped = False
+
+    def take() -> tuple[int, list[int]] | None:
+        """The next stretch of pending ids, of the size the sizer asks for now."""
+        while pending:
+            start, end = pending[0]
+            count = min(sizer.size, end - start)
+            if start + count == end:
+                pending.pop(0)
+            else:
+                pending[0] = (start + count, end)
+            return start, state.ids[start : start + count]
+        return None
 
     async def worker() -> None:
         # Several batches in flight hide the client's and the gateway's share of the time
         # behind the database's; the procedures keep their order safe.
         nonlocal stopped
-        for index in pending:
-            if stopped:
+        while not stopped:
+            await gate.wait()
+            batch = take()
+            if batch is None:
                 return
-            record = await _one_batch(index, batches[index], transport, options)
-            if record is None:
+            start, ids = batch
+            await pace.take(len(ids))
+            outcome = await _one_batch(start, ids, transport, options)
+            if outcome is None:
                 stopped = True
                 return
+            record, lock_ms = outcome
             state.record(record)
-            progress.update(len(batches[index]))
+            sizer.observe(len(ids), lock_ms)
+            progress.update(len(ids))
+            if options.sleep:
+                await asyncio.sleep(options.sleep)
 
     refused: Problem | None = None
     try:
@@ -139,14 +174,15 @@ async def run(state: State, transport: Transport, options: Options) -> int:
 
 
 async def _one_batch(
-    index: int, ids: list[int], transport: Transport, options: Options
-) -> BatchRecord | None:
-    record = BatchRecord(index)
+    start: int, ids: list[int], transport: Transport, options: Options
+) -> tuple[BatchRecord, float | None] | None:
+    record = BatchRecord(start, len(ids))
     remaining = list(ids)
+    lock_ms: float | None = None
     delay, give_up = 1.0, time.monotonic() + options.retry_for
     while remaining:
         try:
-            results = await transport.move(remaining, options)
+            moved = await transport.move(remaining, options)
         except Problem as problem:
             if problem.code == "leads_not_found":
                 missing = set(problem.extra.get("lead_ids", []))
@@ -179,14 +215,15 @@ async def _one_batch(
                 )
                 return None
             raise
-        for r in results:
+        lock_ms = moved.lock_ms
+        for r in moved.leads:
             record.inserted += r.inserted
             record.updated += r.updated
             record.deleted += r.deleted
             if r.reason:
                 record.kept[r.lead_id] = r.reason
         break
-    return record
+    return record, lock_ms
 
 
 def write_kept_csv(state: State, path: Path) -> int:
@@ -214,10 +251,21 @@ def summary_table(state: State) -> str:
 def command(args: argparse.Namespace) -> int:
     """``lead-archive archive``: build the job from the command line, run it, report."""
     logs.setup("WARNING")
-    if not 1 <= args.batch_size <= 500:
-        raise ConfigError("--batch-size must be between 1 and 500")
+    if not 1 <= args.batch_size <= MAX_BATCH:
+        raise ConfigError(f"--batch-size must be between 1 and {MAX_BATCH}")
     if not 1 <= args.parallel <= 8:
         raise ConfigError("--parallel must be between 1 and 8")
+    for flag, value in (
+        ("--max-lock-ms", args.max_lock_ms),
+        ("--max-rate", args.max_rate),
+        ("--max-lag", args.max_lag),
+    ):
+        if value is not None and not value > 0:
+            raise ConfigError(f"{flag} must be a positive number")
+    if args.sleep < 0:
+        raise ConfigError("--sleep must not be negative")
+    if (args.replica_url is None) != (args.max_lag is None):
+        raise ConfigError("--replica-url and --max-lag go together")
     direction: Direction = "dearchive" if args.restore else "archive"
     options = Options(
         direction,
@@ -227,7 +275,11 @@ def command(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         wait=args.wait,
         parallel=args.parallel,
+        max_lock_ms=args.max_lock_ms,
+        sleep=args.sleep,
+        max_rate=args.max_rate,
     )
+    checks = _checks(args)
     selection = _selection(args)
     if bool(selection) == (args.ids_file is not None):
         raise ConfigError(
@@ -267,11 +319,12 @@ def command(args: argparse.Namespace) -> int:
             raise ConfigError("no API key: use --key-file or LEAD_ARCHIVE_KEY")
         transport = HttpTransport(args.url, key)
     print(
-        f"{len(state.ids):,} leads, {len(state.done)} batches already done; state in {state_path}",
+        f"{len(state.ids):,} leads, {len(state.done)} batches already done "
+        f"({state.done_leads():,} leads); state in {state_path}",
         file=sys.stderr,
     )
     try:
-        code = asyncio.run(run(state, transport, options))
+        code = asyncio.run(run(state, transport, options, checks))
     except KeyboardInterrupt:
         print(
             "\ninterrupted: nothing is lost; run the same command again to continue",
@@ -284,6 +337,19 @@ def command(args: argparse.Namespace) -> int:
     if kept:
         print(f"{kept:,} leads kept or not found: {kept_path}")
     return code
+
+
+def _checks(args: argparse.Namespace) -> list[Check]:
+    """The pauses asked for: --max-load reads the archived server, --max-lag a replica."""
+    checks: list[Check] = []
+    if args.max_load:
+        settings = Settings.from_env()
+        if settings.database_url is None:
+            raise ConfigError("--max-load reads the server at LEAD_ARCHIVE_DATABASE_URL: set it")
+        checks.append(load_check(settings.database_url, args.max_load))
+    if args.replica_url:
+        checks.append(lag_check(DatabaseURL.parse(args.replica_url), args.max_lag))
+    return checks
 
 
 def _read_ids(text: str) -> list[int]:

@@ -141,6 +141,35 @@ def build_parser() -> argparse.ArgumentParser:
     bulk.add_argument("--state-file", type=Path, help="default: ./lead-archive-<job>.state")
     bulk.add_argument("--kept-csv", type=Path, help="default: <state file>.kept.csv")
     bulk.add_argument("--wait", action="store_true", help="sleep through office hours")
+    gentle = bulk.add_argument_group(
+        "throttles", "stay gentle on a live dialer (see the README: when to use which)"
+    )
+    gentle.add_argument(
+        "--max-lock-ms",
+        type=float,
+        metavar="MS",
+        help="adapt the batch size (up to --batch-size) so that each batch holds "
+        "vicidial_list for about MS milliseconds at most",
+    )
+    gentle.add_argument(
+        "--max-load",
+        metavar="NAME=N",
+        help="pause while the server's status variable NAME is above N, "
+        "e.g. Threads_running=25 (reads LEAD_ARCHIVE_DATABASE_URL)",
+    )
+    gentle.add_argument("--replica-url", metavar="URL", help="a replica to watch (mysql://…)")
+    gentle.add_argument(
+        "--max-lag",
+        type=float,
+        metavar="SECONDS",
+        help="with --replica-url: pause while the replica is further behind",
+    )
+    gentle.add_argument(
+        "--sleep", type=float, default=0.0, metavar="SECONDS", help="pause after each batch"
+    )
+    gentle.add_argument(
+        "--max-rate", type=float, metavar="LEADS_PER_S", help="move at most this many leads/s"
+    )
     bulk.set_defaults(run=_bulk)
 
     demo = commands.add_parser("demo", help="the gateway on sample VICIdial data (Ctrl-C stops)")
