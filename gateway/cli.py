@@ -346,9 +346,9 @@ def _date(text: str) -> str:
 
 
 def _bulk(args: argparse.Namespace) -> int:
-    from gateway import bulk
+    from gateway.bulk.command import command
 
-    return bulk.command(args)
+    return command(args)
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -8,8 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from gateway.bulk_state import BatchRecord, State
-from gateway.bulk_throttle import BatchSizer, Pace
+from gateway.bulk.state import BatchRecord, State
+from gateway.bulk.throttles import BatchSizer, Pace
 from tests.dbtools import SyncDB, seed_leads
 from tests.processes import cli_env, run_cli
 

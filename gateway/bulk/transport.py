@@ -6,16 +6,14 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import httpx
 
+from gateway.bulk.options import Options
 from gateway.db import Database, LeadResult
 from gateway.dburl import DatabaseURL
 from gateway.errors import CATALOGUE, Problem
-
-if TYPE_CHECKING:
-    from gateway.bulk import Options
 
 
 @dataclass(frozen=True)
