@@ -106,13 +106,28 @@ def build_parser() -> argparse.ArgumentParser:
         "archive",
         help="archive (or --restore) many leads in batches; resumable",
         description="Lead ids from --ids-file, stdin, or a selection (--list-id, --status, "
-        "--entry-before, --last-call-before). Exit 0 all moved, 1 some kept or not found, "
+        "--phone, --vendor-lead-code, --entry-before, --entry-after, --last-call-before; "
+        "combined with AND). Exit 0 all moved, 1 some kept or not found, "
         "2 refused, 3 stopped early (run the same command again to continue).",
     )
     bulk.add_argument("--ids-file", type=Path, help="one lead id per line ('-': stdin)")
     bulk.add_argument("--list-id", type=int, action="append", help="select by list (repeatable)")
     bulk.add_argument("--status", action="append", help="select by status (repeatable)")
-    bulk.add_argument("--entry-before", type=_date, help="select entry_date before YYYY-MM-DD")
+    bulk.add_argument(
+        "--phone",
+        action="append",
+        help="select by phone_number, digits only as VICIdial stores it: '(555) 010-2030' "
+        "matches 5550102030 (repeatable; alt_phone is not searched)",
+    )
+    bulk.add_argument(
+        "--vendor-lead-code", action="append", help="select by vendor_lead_code (repeatable)"
+    )
+    bulk.add_argument(
+        "--entry-before", type=_date, help="select entry_date before YYYY-MM-DD[ HH:MM:SS]"
+    )
+    bulk.add_argument(
+        "--entry-after", type=_date, help="select entry_date at or after YYYY-MM-DD[ HH:MM:SS]"
+    )
     bulk.add_argument(
         "--last-call-before", type=_date, help="select last_local_call_time before YYYY-MM-DD"
     )
@@ -140,6 +155,35 @@ def build_parser() -> argparse.ArgumentParser:
     bulk.add_argument("--state-file", type=Path, help="default: ./lead-archive-<job>.state")
     bulk.add_argument("--kept-csv", type=Path, help="default: <state file>.kept.csv")
     bulk.add_argument("--wait", action="store_true", help="sleep through office hours")
+    gentle = bulk.add_argument_group(
+        "throttles", "stay gentle on a live dialer (see the README: when to use which)"
+    )
+    gentle.add_argument(
+        "--max-lock-ms",
+        type=float,
+        metavar="MS",
+        help="adapt the batch size (up to --batch-size) so that each batch holds "
+        "vicidial_list for about MS milliseconds at most",
+    )
+    gentle.add_argument(
+        "--max-load",
+        metavar="NAME=N",
+        help="pause while the server's status variable NAME is above N, "
+        "e.g. Threads_running=25 (reads LEAD_ARCHIVE_DATABASE_URL)",
+    )
+    gentle.add_argument("--replica-url", metavar="URL", help="a replica to watch (mysql://…)")
+    gentle.add_argument(
+        "--max-lag",
+        type=float,
+        metavar="SECONDS",
+        help="with --replica-url: pause while the replica is further behind",
+    )
+    gentle.add_argument(
+        "--sleep", type=float, default=0.0, metavar="SECONDS", help="pause after each batch"
+    )
+    gentle.add_argument(
+        "--max-rate", type=float, metavar="LEADS_PER_S", help="move at most this many leads/s"
+    )
     bulk.set_defaults(run=_bulk)
 
     demo = commands.add_parser("demo", help="the gateway on sample VICIdial data (Ctrl-C stops)")
@@ -335,15 +379,19 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _date(text: str) -> str:
     try:
-        return datetime.date.fromisoformat(text).isoformat()
+        if len(text) == 10:
+            return datetime.date.fromisoformat(text).isoformat()
+        return datetime.datetime.strptime(text, "%Y-%m-%d %H:%M:%S").isoformat(" ")
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date (YYYY-MM-DD or 'YYYY-MM-DD HH:MM:SS')"
+        ) from None
 
 
 def _bulk(args: argparse.Namespace) -> int:
-    from gateway import bulk
+    from gateway.bulk.command import command
 
-    return bulk.command(args)
+    return command(args)
 
 
 def _demo(args: argparse.Namespace) -> int:

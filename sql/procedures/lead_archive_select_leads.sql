@@ -1,45 +1,173 @@
 -- lead_archive_select_leads: the ids a bulk run works on, read only, in lead_id order.
--- Every filter is optional (NULL = no filter): p_list_ids and p_statuses are JSON arrays,
--- the dates compare with entry_date and last_local_call_time (a NULL date never matches).
+--   CALL lead_archive_select_leads('vicidial_list_archive', '{"phone": ["(555) 010-2030"]}');
 -- p_table is 'vicidial_list' (to archive) or 'vicidial_list_archive' (to restore).
+-- p_filters is a JSON object; every key is optional and the filters combine with AND:
+--   phone             array of phone numbers, matched against phone_number after keeping the
+--                     digits only (VICIdial stores phone_number as digits); alt_phone is not
+--                     searched: it has no index, so it would read the whole table
+--   vendor_lead_code  array of vendor codes
+--   list_id           array of list ids
+--   status            array of statuses
+--                     (strings compare in the column's collation, as VICIdial's search does)
+--   entry_before      entry_date < this (a NULL entry_date never matches)
+--   entry_after       entry_date >= this
+--   last_call_before  last_local_call_time < this
+-- An unknown key, a value of the wrong type or an empty array refuses the call
+-- (SQLSTATE 45000, 'invalid_selection: ...'). The statement it runs is built by
+-- lead_archive_select_sql (CALL it to read the SELECT, or to EXPLAIN it): every value is a
+-- quoted literal, so the optimizer sees them and uses the table's indexes (phone_number,
+-- list_id, status, (list_id, status)); vendor_lead_code and entry_date have no index in
+-- VICIdial's schema and are read by scanning whatever the other filters leave.
+-- Session state: user variable @lead_archive_select_sql and the prepared statement
+-- lead_archive_select_stmt, both restored / deallocated before it returns.
 SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';
 
+DROP PROCEDURE IF EXISTS lead_archive_select_sql;
 DROP PROCEDURE IF EXISTS lead_archive_select_leads;
 
 DELIMITER //
+CREATE PROCEDURE lead_archive_select_sql (
+    IN p_table VARCHAR(64),
+    IN p_filters LONGTEXT,
+    OUT p_sql LONGTEXT
+)
+NO SQL
+SQL SECURITY INVOKER
+COMMENT 'lead-archive 1'
+BEGIN
+    DECLARE v_where LONGTEXT DEFAULT '';
+    DECLARE v_keys LONGTEXT;
+    DECLARE v_key VARCHAR(64);
+    DECLARE v_value LONGTEXT;
+    DECLARE v_item LONGTEXT;
+    DECLARE v_list LONGTEXT;
+    DECLARE v_column VARCHAR(64);
+    DECLARE v_when DATETIME;
+    DECLARE v_i INT;
+    DECLARE v_k INT DEFAULT 0;
+    DECLARE v_message TEXT;
+
+    IF p_table NOT IN ('vicidial_list', 'vicidial_list_archive') OR p_table IS NULL THEN
+        SIGNAL SQLSTATE '45000'
+            SET
+            MESSAGE_TEXT = 'invalid_selection: no such table to select from';
+    END IF;
+    IF
+        p_filters IS NULL
+        OR NOT JSON_VALID(p_filters)
+        OR JSON_TYPE(p_filters) != 'OBJECT'
+    THEN
+        SIGNAL SQLSTATE '45000'
+            SET MESSAGE_TEXT = 'invalid_selection: filters must be a JSON object';
+    END IF;
+
+    SET v_keys = JSON_KEYS(p_filters);
+    WHILE v_k < JSON_LENGTH(v_keys) DO
+        SET v_key = JSON_UNQUOTE(JSON_EXTRACT(v_keys, CONCAT('$[', v_k, ']')));
+        SET v_value = JSON_EXTRACT(p_filters, CONCAT('$."', v_key, '"'));
+        SET v_k = v_k + 1;
+        IF v_key IN ('phone', 'vendor_lead_code', 'list_id', 'status') THEN
+            IF JSON_TYPE(v_value) != 'ARRAY' OR JSON_LENGTH(v_value) = 0 THEN
+                SET v_message = CONCAT(
+                    'invalid_selection: ', v_key, ' must be a non-empty JSON array'
+                );
+                SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = v_message;
+            END IF;
+            SET v_list = '';
+            SET v_i = 0;
+            WHILE v_i < JSON_LENGTH(v_value) DO
+                SET v_item = JSON_EXTRACT(v_value, CONCAT('$[', v_i, ']'));
+                SET v_i = v_i + 1;
+                IF v_key = 'list_id' THEN
+                    IF JSON_TYPE(v_item) NOT IN ('INTEGER', 'UNSIGNED INTEGER') OR v_item < 0 THEN
+                        SIGNAL SQLSTATE '45000'
+                            SET
+                            MESSAGE_TEXT = 'invalid_selection: list_id must hold integers';
+                    END IF;
+                    SET v_item = CAST(v_item AS UNSIGNED);
+                ELSEIF JSON_TYPE(v_item) != 'STRING' THEN
+                    SET v_message = CONCAT('invalid_selection: ', v_key, ' must hold strings');
+                    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = v_message;
+                ELSEIF v_key = 'phone' THEN
+                    SET v_item = REGEXP_REPLACE(JSON_UNQUOTE(v_item), '[^0-9]', '');
+                    IF v_item = '' THEN
+                        SIGNAL SQLSTATE '45000'
+                            SET
+                            MESSAGE_TEXT = 'invalid_selection: a phone number has no digit';
+                    END IF;
+                    SET v_item = QUOTE(v_item);
+                ELSE
+                    SET v_item = QUOTE(JSON_UNQUOTE(v_item));
+                END IF;
+                SET v_list = CONCAT(v_list, IF(v_list = '', '', ', '), v_item);
+            END WHILE;
+            SET v_column = CASE v_key
+                WHEN 'phone' THEN 'phone_number'
+                ELSE v_key
+            END;
+            -- compared in the column's collation, as VICIdial's own search does, so that the
+            -- column's index serves it (the move itself still compares byte for byte)
+            SET v_where = CONCAT(v_where, ' AND `', v_column, '` IN (', v_list, ')');
+        ELSEIF v_key IN ('entry_before', 'entry_after', 'last_call_before') THEN
+            SET v_when = NULL;
+            IF JSON_TYPE(v_value) = 'STRING' THEN
+                SET v_item = JSON_UNQUOTE(v_value);
+                IF v_item REGEXP '^[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}:[0-9]{2})?$' THEN
+                    SET v_when = STR_TO_DATE(
+                        v_item, IF(CHAR_LENGTH(v_item) = 10, '%Y-%m-%d', '%Y-%m-%d %H:%i:%s')
+                    );
+                END IF;
+            END IF;
+            IF v_when IS NULL THEN
+                SET v_message = CONCAT(
+                    'invalid_selection: ', v_key, ' must be a date YYYY-MM-DD[ HH:MM:SS]'
+                );
+                SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = v_message;
+            END IF;
+            SET v_where = CONCAT(
+                v_where,
+                CASE v_key
+                    WHEN 'entry_before' THEN ' AND `entry_date` < '
+                    WHEN 'entry_after' THEN ' AND `entry_date` >= '
+                    ELSE ' AND `last_local_call_time` < '
+                END,
+                QUOTE(DATE_FORMAT(v_when, '%Y-%m-%d %H:%i:%s'))
+            );
+        ELSE
+            SET v_message = CONCAT('invalid_selection: unknown filter ', LEFT(v_key, 64));
+            SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = v_message;
+        END IF;
+    END WHILE;
+
+    SET p_sql = CONCAT(
+        'SELECT `lead_id` FROM `', p_table, '`',
+        IF(v_where = '', '', CONCAT(' WHERE', SUBSTRING(v_where, 5))),
+        ' ORDER BY `lead_id`'
+    );
+END//
+
 CREATE PROCEDURE lead_archive_select_leads (
     IN p_table VARCHAR(64),
-    IN p_list_ids LONGTEXT,
-    IN p_statuses LONGTEXT,
-    IN p_entry_before DATETIME,
-    IN p_last_call_before DATETIME
+    IN p_filters LONGTEXT
 )
 READS SQL DATA
 SQL SECURITY INVOKER
 COMMENT 'lead-archive 1'
 BEGIN
-    IF p_table = 'vicidial_list' THEN
-        SELECT lead_id
-        FROM vicidial_list
-        WHERE
-            (p_list_ids IS NULL OR JSON_CONTAINS(p_list_ids, CAST(list_id AS CHAR)))
-            AND (p_statuses IS NULL OR JSON_CONTAINS(p_statuses, JSON_QUOTE(`status`)))
-            AND (p_entry_before IS NULL OR entry_date < p_entry_before)
-            AND (p_last_call_before IS NULL OR last_local_call_time < p_last_call_before)
-        ORDER BY lead_id;
-    ELSEIF p_table = 'vicidial_list_archive' THEN
-        SELECT lead_id
-        FROM vicidial_list_archive
-        WHERE
-            (p_list_ids IS NULL OR JSON_CONTAINS(p_list_ids, CAST(list_id AS CHAR)))
-            AND (p_statuses IS NULL OR JSON_CONTAINS(p_statuses, JSON_QUOTE(`status`)))
-            AND (p_entry_before IS NULL OR entry_date < p_entry_before)
-            AND (p_last_call_before IS NULL OR last_local_call_time < p_last_call_before)
-        ORDER BY lead_id;
-    ELSE
-        SIGNAL SQLSTATE '45000'
-            SET
-            MESSAGE_TEXT = 'internal_error: p_table must be vicidial_list or vicidial_list_archive';
-    END IF;
+    DECLARE v_saved LONGTEXT DEFAULT @lead_archive_select_sql;
+    DECLARE v_sql LONGTEXT;
+
+    DECLARE EXIT HANDLER FOR SQLEXCEPTION
+    BEGIN
+        SET @lead_archive_select_sql = v_saved;
+        RESIGNAL;
+    END;
+
+    CALL lead_archive_select_sql(p_table, p_filters, v_sql);
+    SET @lead_archive_select_sql = v_sql;
+    PREPARE lead_archive_select_stmt FROM @lead_archive_select_sql;
+    EXECUTE lead_archive_select_stmt;
+    DEALLOCATE PREPARE lead_archive_select_stmt;
+    SET @lead_archive_select_sql = v_saved;
 END//
 DELIMITER ;
