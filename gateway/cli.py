@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import datetime
+import os
 import re
+import shutil
+import signal
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from asyncmy.errors import MySQLError
 
-from gateway import auth, installer
+from gateway import __version__, auth, installer
 from gateway.db import call_procedure, connect
 from gateway.errors import ConfigError, LeadArchiveError
 from gateway.settings import Settings
@@ -48,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="lead-archive",
         description="Archive VICIdial leads safely: nothing is deleted that is not verified.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(title="commands")
 
     db = commands.add_parser("db", help="install and check the database side").add_subparsers(
@@ -62,6 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_parser(
         "create-archive", help="create vicidial_list_archive the way VICIdial documents it"
     ).set_defaults(run=_db(_create_archive))
+    upgrade_archive = db.add_parser(
+        "upgrade-archive",
+        help="ALTER vicidial_list_archive to vicidial_list's columns without losing a value",
+        description="Prints the statements (nothing changed); exit 1 when something cannot be "
+        "done safely.",
+    )
+    upgrade_archive.add_argument("--apply", action="store_true", help="run them")
+    upgrade_archive.set_defaults(run=_db(_upgrade_archive))
     grant = db.add_parser(
         "grant", help="GRANT statements for a least-privilege gateway account (EXECUTE only)"
     )
@@ -92,13 +106,28 @@ def build_parser() -> argparse.ArgumentParser:
         "archive",
         help="archive (or --restore) many leads in batches; resumable",
         description="Lead ids from --ids-file, stdin, or a selection (--list-id, --status, "
-        "--entry-before, --last-call-before). Exit 0 all moved, 1 some kept or not found, "
+        "--phone, --vendor-lead-code, --entry-before, --entry-after, --last-call-before; "
+        "combined with AND). Exit 0 all moved, 1 some kept or not found, "
         "2 refused, 3 stopped early (run the same command again to continue).",
     )
     bulk.add_argument("--ids-file", type=Path, help="one lead id per line ('-': stdin)")
     bulk.add_argument("--list-id", type=int, action="append", help="select by list (repeatable)")
     bulk.add_argument("--status", action="append", help="select by status (repeatable)")
-    bulk.add_argument("--entry-before", type=_date, help="select entry_date before YYYY-MM-DD")
+    bulk.add_argument(
+        "--phone",
+        action="append",
+        help="select by phone_number, digits only as VICIdial stores it: '(555) 010-2030' "
+        "matches 5550102030 (repeatable; alt_phone is not searched)",
+    )
+    bulk.add_argument(
+        "--vendor-lead-code", action="append", help="select by vendor_lead_code (repeatable)"
+    )
+    bulk.add_argument(
+        "--entry-before", type=_date, help="select entry_date before YYYY-MM-DD[ HH:MM:SS]"
+    )
+    bulk.add_argument(
+        "--entry-after", type=_date, help="select entry_date at or after YYYY-MM-DD[ HH:MM:SS]"
+    )
     bulk.add_argument(
         "--last-call-before", type=_date, help="select last_local_call_time before YYYY-MM-DD"
     )
@@ -126,6 +155,35 @@ def build_parser() -> argparse.ArgumentParser:
     bulk.add_argument("--state-file", type=Path, help="default: ./lead-archive-<job>.state")
     bulk.add_argument("--kept-csv", type=Path, help="default: <state file>.kept.csv")
     bulk.add_argument("--wait", action="store_true", help="sleep through office hours")
+    gentle = bulk.add_argument_group(
+        "throttles", "stay gentle on a live dialer (see the README: when to use which)"
+    )
+    gentle.add_argument(
+        "--max-lock-ms",
+        type=float,
+        metavar="MS",
+        help="adapt the batch size (up to --batch-size) so that each batch holds "
+        "vicidial_list for about MS milliseconds at most",
+    )
+    gentle.add_argument(
+        "--max-load",
+        metavar="NAME=N",
+        help="pause while the server's status variable NAME is above N, "
+        "e.g. Threads_running=25 (reads LEAD_ARCHIVE_DATABASE_URL)",
+    )
+    gentle.add_argument("--replica-url", metavar="URL", help="a replica to watch (mysql://…)")
+    gentle.add_argument(
+        "--max-lag",
+        type=float,
+        metavar="SECONDS",
+        help="with --replica-url: pause while the replica is further behind",
+    )
+    gentle.add_argument(
+        "--sleep", type=float, default=0.0, metavar="SECONDS", help="pause after each batch"
+    )
+    gentle.add_argument(
+        "--max-rate", type=float, metavar="LEADS_PER_S", help="move at most this many leads/s"
+    )
     bulk.set_defaults(run=_bulk)
 
     demo = commands.add_parser("demo", help="the gateway on sample VICIdial data (Ctrl-C stops)")
@@ -186,6 +244,15 @@ async def _create_archive(conn: Any, args: argparse.Namespace) -> int:
     for line in changes or ["vicidial_list_archive exists already: nothing to change"]:
         print(line)
     return 0
+
+
+async def _upgrade_archive(conn: Any, args: argparse.Namespace) -> int:
+    from gateway import upgrade
+
+    outcome = await upgrade.run(conn, apply=args.apply)
+    for line in outcome.lines:
+        print(line)
+    return outcome.exit_code
 
 
 def _grant(args: argparse.Namespace) -> int:
@@ -263,6 +330,25 @@ async def _check_call_time(settings: Settings) -> None:
         )
 
 
+def _private_metrics_dir() -> None:
+    """Metrics summed over the workers (gateway/metrics.py): a private, empty directory, named
+    before the app (and prometheus_client) is imported here or in any worker, and removed
+    when serve exits, by SIGTERM too (uvicorn re-raises it once it has shut down)."""
+    metrics_dir = tempfile.mkdtemp(prefix="lead-archive-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+
+    def remove() -> None:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+    def remove_then_die(signum: int, frame: object) -> None:
+        remove()
+        signal.signal(signum, signal.SIG_DFL)
+        signal.raise_signal(signum)
+
+    atexit.register(remove)
+    signal.signal(signal.SIGTERM, remove_then_die)
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -275,6 +361,7 @@ def _serve(args: argparse.Namespace) -> int:
         raise ConfigError("--ssl-certfile and --ssl-keyfile go together")
     if args.workers < 1:
         raise ConfigError("--workers must be at least 1")
+    _private_metrics_dir()
     uvicorn.run(
         "gateway.app:app_from_env",
         factory=True,
@@ -292,15 +379,19 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _date(text: str) -> str:
     try:
-        return datetime.date.fromisoformat(text).isoformat()
+        if len(text) == 10:
+            return datetime.date.fromisoformat(text).isoformat()
+        return datetime.datetime.strptime(text, "%Y-%m-%d %H:%M:%S").isoformat(" ")
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date (YYYY-MM-DD or 'YYYY-MM-DD HH:MM:SS')"
+        ) from None
 
 
 def _bulk(args: argparse.Namespace) -> int:
-    from gateway import bulk
+    from gateway.bulk.command import command
 
-    return bulk.command(args)
+    return command(args)
 
 
 def _demo(args: argparse.Namespace) -> int:

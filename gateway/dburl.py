@@ -1,6 +1,6 @@
 """``LEAD_ARCHIVE_DATABASE_URL`` → connection parameters.
 
-Accepted forms (contract §2)::
+Accepted forms::
 
     mysql://USER:PASSWORD@HOST:PORT/DATABASE
     mysql://USER@localhost/DATABASE?unix_socket=/path

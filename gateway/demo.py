@@ -14,6 +14,8 @@ import socket
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import uvicorn
+
 from gateway import auth, installer
 from gateway.db import call_procedure, connect
 from gateway.dburl import DatabaseURL
@@ -74,9 +76,20 @@ def curl_example(port: int, key_file: Path) -> str:
     )
 
 
-def run(*, leads: int, port: int, host: str, office_hours: bool) -> int:
-    import uvicorn
+def announcing_server(config: uvicorn.Config, message: str) -> uvicorn.Server:
+    """A uvicorn server that prints ``message`` once it listens, not before: the curl it
+    shows then meets an open port."""
 
+    class Announcing(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:
+                print(message, flush=True)
+
+    return Announcing(config)
+
+
+def run(*, leads: int, port: int, host: str, office_hours: bool) -> int:
     from gateway.app import create_app
     from gateway.logs import setup, uvicorn_log_config
 
@@ -100,7 +113,7 @@ def run(*, leads: int, port: int, host: str, office_hours: bool) -> int:
             timezone=local_zone() if office_hours else ZoneInfo("UTC"),
         )
         port = port if port and port_is_free(host, port) else free_port()
-        print(
+        ready = (
             "\nLead Archive demo is ready.\n"
             f"  gateway   http://{host}:{port}  (office hours: "
             f"{'mon-fri 08:00-18:00' if office_hours else 'off'})\n"
@@ -109,11 +122,10 @@ def run(*, leads: int, port: int, host: str, office_hours: bool) -> int:
             f"  API key   {key}  (also in {key_file})\n\n"
             "Archive leads 1 and 2:\n\n"
             f"{curl_example(port, key_file)}\n\n"
-            "Ctrl-C stops the gateway and the database and removes the demo data.\n",
-            flush=True,
+            "Ctrl-C stops the gateway and the database and removes the demo data.\n"
         )
         setup()
-        uvicorn.run(
+        config = uvicorn.Config(
             create_app(settings),
             host=host,
             port=port,
@@ -121,6 +133,7 @@ def run(*, leads: int, port: int, host: str, office_hours: bool) -> int:
             log_config=uvicorn_log_config(),
             server_header=False,
         )
+        announcing_server(config, ready).run()
     finally:
         server.stop()
         shutil.rmtree(base, ignore_errors=True)

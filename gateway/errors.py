@@ -52,8 +52,9 @@ CATALOGUE: dict[str, Entry] = {
     "internal_error": Entry(500, "internal error"),
 }
 
-# The order in which body checks answer (contract §3, rows 5-13): the first failing one names
-# the response, every failing one is listed in ``errors``.
+# The order in which body checks answer (the 400 rows of the README's error table, from
+# malformed_json to unknown_field): the first failing one names the response, every failing
+# one is listed in ``errors``.
 BODY_CHECK_ORDER: tuple[str, ...] = (
     "malformed_json",
     "invalid_insert_leads",

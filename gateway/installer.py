@@ -1,20 +1,40 @@
 """Loads ``sql/`` into a server: ``db install``, ``db check``, ``db create-archive``.
 
 The SQL files are written for the ``mariadb`` client (``DELIMITER`` included) so that a DBA can
-source them by hand; :func:`split_statements` does what the client does with them.
+source them by hand; :func:`split_statements` does what the client does with them. They live in
+``sql/`` at the top of the repository and travel in the wheel as the package data of
+``gateway._sql`` (pyproject.toml); they are read through :mod:`importlib.resources`, so the same
+code serves a wheel, an editable install and the source tree.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 from gateway.db import execute_all
-from gateway.errors import UnsupportedServer
+from gateway.errors import LeadArchiveError, UnsupportedServer
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+
+class MissingSQL(LeadArchiveError):
+    """The installation lacks the SQL files it needs (an incomplete package)."""
+
+
+def _locate_sql() -> Traversable:
+    try:
+        return files("gateway._sql")
+    except ModuleNotFoundError:
+        source = Path(__file__).resolve().parent.parent
+        if (source / "pyproject.toml").is_file():  # the source tree, imported uninstalled
+            return source / "sql"
+        return source / "gateway" / "_sql"  # an incomplete installation: the readers say so
+
+
+SQL_DIR = _locate_sql()
 ROUTINE_COMMENT = "lead-archive 1"
 MIN_MARIADB = (10, 3)
 MIN_MYSQL = (8, 0)
@@ -76,24 +96,52 @@ def require_supported(version: str) -> None:
 @dataclass(frozen=True)
 class Routine:
     name: str
-    path: Path
+    path: Traversable
     body: str
 
     @classmethod
-    def load(cls, path: Path) -> Routine:
-        text = path.read_text()
+    def load(cls, path: Traversable) -> Routine:
+        text = path.read_text(encoding="utf-8")
         match = re.search(r"(?is)CREATE\s+PROCEDURE\s+`?(\w+)`?.*?\n(BEGIN\b.*\bEND)\s*//", text)
         if not match:
-            raise ValueError(f"{path}: no CREATE PROCEDURE … BEGIN … END // found")
+            raise ValueError(f"{path.name}: no CREATE PROCEDURE … BEGIN … END // found")
         return cls(name=match.group(1), path=path, body=match.group(2))
 
 
+def sql_files(folder: str) -> list[Traversable]:
+    """The ``*.sql`` files of one folder of ``sql/``, by name; a folder that is missing or
+    empty means the package is incomplete, and nothing is installed or checked."""
+    where = SQL_DIR / folder
+    found = sorted(
+        (f for f in where.iterdir() if f.name.endswith(".sql") and f.is_file())
+        if where.is_dir()
+        else (),
+        key=lambda f: f.name,
+    )
+    if not found:
+        raise MissingSQL(
+            f"no SQL files in {where}: this installation of lead-archive is incomplete "
+            "(reinstall it from a wheel or the repository)"
+        )
+    return found
+
+
+def read_sql(folder: str, name: str) -> str:
+    path = SQL_DIR / folder / name
+    if not path.is_file():
+        raise MissingSQL(
+            f"{folder}/{name} is missing: this installation of lead-archive is incomplete "
+            "(reinstall it from a wheel or the repository)"
+        )
+    return path.read_text(encoding="utf-8")
+
+
 def routines() -> list[Routine]:
-    return [Routine.load(p) for p in sorted((SQL_DIR / "procedures").glob("*.sql"))]
+    return [Routine.load(p) for p in sql_files("procedures")]
 
 
-def schema_files() -> list[Path]:
-    return sorted((SQL_DIR / "schema").glob("*.sql"))
+def schema_files() -> list[Traversable]:
+    return sql_files("schema")
 
 
 async def run_script(conn: Any, text: str) -> None:
@@ -134,21 +182,23 @@ async def installed_routines(conn: Any) -> dict[str, tuple[str, str]]:
 
 
 async def install(conn: Any) -> list[str]:
-    """Create or upgrade the project's tables and procedures. Returns what changed."""
+    """Create or upgrade the project's tables and procedures. Returns what changed. Every file
+    is read before the server is touched: an incomplete package changes nothing."""
+    schemas, wanted = schema_files(), routines()
     version = await server_version(conn)
     require_supported(version)
     changes: list[str] = []
     tables = await existing_tables(conn)
-    for path in schema_files():
-        await run_script(conn, path.read_text())
-        if path.stem not in tables:
-            changes.append(f"created table {path.stem}")
+    for path in schemas:
+        await run_script(conn, path.read_text(encoding="utf-8"))
+        if _stem(path) not in tables:
+            changes.append(f"created table {_stem(path)}")
     installed = await installed_routines(conn)
-    for routine in routines():
+    for routine in wanted:
         current = installed.get(routine.name)
         if _current(current, routine):
             continue
-        await run_script(conn, routine.path.read_text())
+        await run_script(conn, routine.path.read_text(encoding="utf-8"))
         verb = "updated" if current else "created"
         changes.append(f"{verb} procedure {routine.name}")
     return changes
@@ -168,8 +218,8 @@ async def check(conn: Any) -> list[str]:
             hint = " (lead-archive db create-archive)" if table == "vicidial_list_archive" else ""
             problems.append(f"table {table} does not exist{hint}")
     for path in schema_files():
-        if path.stem not in tables:
-            problems.append(f"table {path.stem} does not exist (lead-archive db install)")
+        if _stem(path) not in tables:
+            problems.append(f"table {_stem(path)} does not exist (lead-archive db install)")
     installed = await installed_routines(conn)
     stale = [r.name for r in routines() if not _current(installed.get(r.name), r)]
     for name in stale:
@@ -187,7 +237,7 @@ async def load_vicidial_schema(conn: Any, engine: str = "MyISAM") -> None:
     """VICIdial's own tables (demo, tests, benchmarks; never a production server)."""
     if engine not in ("MyISAM", "InnoDB", "Aria"):
         raise ValueError(f"unsupported engine {engine!r}")
-    text = (SQL_DIR / "vicidial" / "schema.sql").read_text()
+    text = read_sql("vicidial", "schema.sql")
     await run_script(conn, text.replace("ENGINE = MyISAM", f"ENGINE = {engine}"))
 
 
@@ -197,7 +247,7 @@ async def load_sample_leads(conn: Any, first_id: int, last_id: int) -> None:
         await cur.execute(
             "SET @sample_first_id = %s, @sample_last_id = %s", (int(first_id), int(last_id))
         )
-    await run_script(conn, (SQL_DIR / "vicidial" / "sample_leads.sql").read_text())
+    await run_script(conn, read_sql("vicidial", "sample_leads.sql"))
 
 
 async def create_archive(conn: Any) -> list[str]:
@@ -207,10 +257,14 @@ async def create_archive(conn: Any) -> list[str]:
         return []
     if "vicidial_list" not in tables:
         raise UnsupportedServer("table vicidial_list does not exist in this database")
-    await run_script(conn, (SQL_DIR / "vicidial" / "create_archive.sql").read_text())
+    await run_script(conn, read_sql("vicidial", "create_archive.sql"))
     return [
         "created table vicidial_list_archive (LIKE vicidial_list, lead_id without AUTO_INCREMENT)"
     ]
+
+
+def _stem(path: Traversable) -> str:
+    return path.name.removesuffix(".sql")
 
 
 def _current(installed: tuple[str, str] | None, routine: Routine) -> bool:
@@ -219,7 +273,47 @@ def _current(installed: tuple[str, str] | None, routine: Routine) -> bool:
     if installed is None:
         return False
     body, comment = installed
-    return comment == ROUTINE_COMMENT and (not body or body == routine.body)
+    return comment == ROUTINE_COMMENT and (
+        not body or body in (routine.body, mysql_definition(routine.body))
+    )
+
+
+# A routine body as a tokenizer sees it: comments, quoted identifiers, string literals.
+_TOKENS = re.compile(
+    r"--[^\n]*|#[^\n]*|/\*.*?\*/|`(?:[^`]|``)*`"
+    r"|(?P<quote>['\"])(?P<text>(?:\\.|(?!(?P=quote)).|(?P=quote)(?P=quote))*)(?P=quote)",
+    re.S,
+)
+_ESCAPES = {
+    "0": "\0",
+    "b": "\b",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "Z": "\x1a",
+    "%": "\\%",  # LIKE's escapes keep their backslash
+    "_": "\\_",
+}
+
+
+def mysql_definition(body: str) -> str:
+    """The body as MySQL shows it in ``information_schema.ROUTINES``: every string literal
+    with its escapes resolved (``'it''s'`` reads ``'it's'``), the rest as written. MariaDB
+    shows the body as written."""
+
+    def unescape(match: re.Match[str]) -> str:
+        quote = match.group("quote")
+        if quote is None:
+            return match.group(0)
+        text = re.sub(
+            r"\\(.)|" + re.escape(quote * 2),
+            lambda m: _ESCAPES.get(m.group(1), m.group(1)) if m.group(1) is not None else quote,
+            match.group("text"),
+            flags=re.S,
+        )
+        return quote + text + quote
+
+    return _TOKENS.sub(unescape, body)
 
 
 def parse_account(account: str) -> tuple[str, str]:

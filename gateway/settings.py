@@ -1,4 +1,4 @@
-"""Environment → one typed, validated :class:`Settings` (contract §2).
+"""Environment → one typed, validated :class:`Settings` (the README's Configuration table).
 
 A ``.env`` file in the working directory may supply variables; the real environment wins.
 Every invalid value raises :class:`~gateway.errors.ConfigError` with one line naming it.

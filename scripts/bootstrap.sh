@@ -4,14 +4,17 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
+# The exact versions of requirements/test.txt (hashes checked; scripts/lock refreshes it), then
+# the project itself, editable, without resolving anything more.
 python=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
-stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+stamp=.venv/.installed-$(cat pyproject.toml requirements/test.txt | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".[test]"
+  .venv/bin/python -m pip install --quiet --require-hashes -r requirements/test.txt
+  .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+  rm -f .venv/.installed-*
   touch "$stamp"
 fi
 

@@ -8,10 +8,10 @@ Resolution order for the server:
 3. a private ``mariadbd`` from the local binaries (own datadir, socket and port,
    production-like flags), stopped at the end of the run.
 
-The procedure-level modules run against every MariaDB version selected with
-``--mariadb-versions`` or ``LEAD_ARCHIVE_TEST_VERSIONS`` (``10.5,10.11,11.8``; default: all
-that are cached or can be fetched from Debian, see ``tests/mariadb_versions.py``); the others
-run against one.
+The procedure-level modules run against every server version selected with
+``--mariadb-versions`` or ``LEAD_ARCHIVE_TEST_VERSIONS`` (``10.5,10.11,11.8,mysql-9.7``;
+default: all that are cached or can be fetched from Debian, see ``tests/mariadb_versions.py``);
+the others run against one.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from collections.abc import Iterator
 import pytest
 
 from gateway.dburl import DatabaseURL
-from gateway.mariadb_server import VICIDIAL_SETTINGS, PrivateServer
+from gateway.mariadb_server import MYSQL_SETTINGS, VICIDIAL_SETTINGS, PrivateServer
 from tests import mariadb_versions
 from tests.dbtools import SyncDB, build_vicidial
 
@@ -35,6 +35,8 @@ VERSIONED_MODULES = {
     "test_sql_files",
     "test_dearchive",
     "test_installer",
+    "test_upgrade_archive",
+    "test_grant",
     "test_regressions_sql",
 }
 
@@ -43,7 +45,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--mariadb-versions",
         default=os.environ.get("LEAD_ARCHIVE_TEST_VERSIONS", "all"),
-        help="comma-separated MariaDB versions for the procedure tests (10.5,10.11,11.8), "
+        help="comma-separated server versions for the procedure tests "
+        "(10.5,10.11,11.8,mysql-9.7), "
         "or 'all' (default: every version cached or fetchable)",
     )
 
@@ -125,22 +128,24 @@ def server(mariadb_version: str) -> Iterator[DatabaseURL]:
     if _docker_answers():
         from testcontainers.mysql import MySqlContainer
 
-        container = MySqlContainer(
-            f"mariadb:{mariadb_version}", username="root", password="test", dbname="mysql"
-        )
-        container.with_command(" ".join(VICIDIAL_SETTINGS))
+        mysql = mariadb_versions.is_mysql(mariadb_version)
+        image = f"mysql:{mariadb_version[6:]}" if mysql else f"mariadb:{mariadb_version}"
+        container = MySqlContainer(image, username="root", password="test", dbname="mysql")
+        container.with_command(" ".join(MYSQL_SETTINGS if mysql else VICIDIAL_SETTINGS))
         with container:
             port = int(container.get_exposed_port(3306))
             yield DatabaseURL("root", "test", container.get_container_host_ip(), port, "mysql")
         return
     binaries = mariadb_versions.cached(mariadb_version)
     if binaries is None:
-        pytest.skip(f"MariaDB {mariadb_version} is not available here")
+        pytest.skip(f"{mariadb_versions.server_name(mariadb_version)} is not available here")
     with PrivateServer(
         mariadbd=binaries.mariadbd,
         install_db=binaries.install_db,
         basedir=binaries.basedir,
         env=dict(binaries.env),
+        flavor=binaries.flavor,
+        build_args=binaries.args,
     ) as private:
         yield private.url("mysql")
 

@@ -1,4 +1,4 @@
-"""Other MariaDB versions from Debian's own packages, without Docker.
+"""Other MariaDB versions, and MySQL, from Debian's own packages, without Docker.
 
     scripts/mariadb-versions [fetch|list] [VERSION ...]
 
@@ -6,6 +6,10 @@
 - 10.5: bullseye's ``mariadb-server-core-10.5`` and friends, run with ``LD_LIBRARY_PATH``.
 - 11.8: trixie's ``mariadb-server-core``, which needs trixie's libc: run through trixie's own
   loader by small wrapper scripts that ``mariadb-install-db`` finds through ``--basedir``.
+- mysql-9.7: sid's ``mysql-server-core`` (MySQL 9.7), which needs sid's libc and libstdc++:
+  ``mysqld`` runs through sid's loader the same way and initialises its own datadir
+  (``--initialize-insecure``). Sid's index is often past its Valid-Until date, so that one
+  fetch tells apt not to check the date (the signatures are still checked).
 
 Packages are fetched with ``apt-get download`` using a private sources list and lists
 directory (the system's apt configuration is never touched) and unpacked with ``dpkg -x``
@@ -51,15 +55,47 @@ TRIXIE_LIBS = [
     "libbsd0",
     "libmd0",
 ]
+# What sid's mysqld loads (readelf -d, followed through the libraries); not the client, not
+# the plugins' libraries (curl, fido2, mecab), which the tests do not use.
+SID_LIBS = [
+    "libc6",
+    "libstdc++6",
+    "libgcc-s1",
+    "libicu78",
+    "libssl3t64",
+    "libzstd1",
+    "libprotobuf-lite32t64",
+    "zlib1g",
+    "liblz4-1",
+    "libxxhash0",
+    "libaio1t64",
+    "libnuma1",
+    "libgoogle-perftools4t64",
+    "libunwind8",
+    "liblzma5",
+]
 SPECS: dict[str, tuple[str, list[str]]] = {
     "10.5": (
         "bullseye",
         ["mariadb-server-core-10.5", "mariadb-client-core-10.5", "libssl1.1", "libsnappy1v5"],
     ),
     "11.8": ("trixie", ["mariadb-server-core", "mariadb-client-core", *TRIXIE_LIBS]),
+    "mysql-9.7": ("sid", ["mysql-server-core", *SID_LIBS]),
 }
+# Suites whose Release file may be past its Valid-Until date on the mirror.
+UNDATED_SUITES = {"sid"}
 SYSTEM_VERSION = "10.11"
-ALL_VERSIONS = ("10.5", "10.11", "11.8")
+ALL_VERSIONS = ("10.5", "10.11", "11.8", "mysql-9.7")
+
+
+def is_mysql(version: str) -> bool:
+    """``mysql-9.7`` names a MySQL server; a bare number, a MariaDB one."""
+    return version.startswith("mysql-")
+
+
+def server_name(version: str) -> str:
+    """``mysql-9.7`` → ``MySQL 9.7``; ``10.5`` → ``MariaDB 10.5``."""
+    return f"MySQL {version[6:]}" if is_mysql(version) else f"MariaDB {version}"
 
 
 @dataclass(frozen=True)
@@ -71,6 +107,10 @@ class Binaries:
     install_db: str
     basedir: str | None = None
     env: tuple[tuple[str, str], ...] = ()
+    # "mariadb", or "mysql" (initialised by mysqld itself; install_db is then unused)
+    flavor: str = "mariadb"
+    # server options this build needs (MySQL: where its messages and plugins are)
+    args: tuple[str, ...] = ()
 
 
 def cache_dir() -> Path:
@@ -110,6 +150,8 @@ def cached(version: str) -> Binaries | None:
         data["install_db"],
         data["basedir"],
         tuple((k, v) for k, v in data["env"].items()),
+        data.get("flavor", "mariadb"),
+        tuple(data.get("args", ())),
     )
 
 
@@ -139,13 +181,15 @@ def fetch(version: str) -> Binaries:
         "-o",
         "APT::Sandbox::User=root",
     ]
+    if suite in UNDATED_SUITES:
+        options += ["-o", "Acquire::Check-Valid-Until=false"]
     for command in (["apt-get", *options, "update"], ["apt-get", *options, "download", *packages]):
         done = subprocess.run(
             command, cwd=apt / "debs", capture_output=True, text=True, check=False
         )
         if done.returncode != 0:
             raise RuntimeError(
-                f"cannot fetch MariaDB {version} from Debian {suite}: "
+                f"cannot fetch {server_name(version)} from Debian {suite}: "
                 f"{done.stderr.strip().splitlines()[-1:]}"
             )
     root = home / "root"
@@ -153,7 +197,9 @@ def fetch(version: str) -> Binaries:
     for deb in sorted((apt / "debs").glob("*.deb")):
         subprocess.run(["dpkg", "-x", str(deb), str(root)], check=True)
     libs = root / "usr" / "lib" / "x86_64-linux-gnu"
-    if version == "11.8":
+    if is_mysql(version):
+        binaries = _wrap_mysql(home, root, libs, version)
+    elif version == "11.8":
         binaries = _wrap_with_loader(home, root, libs, version)
     else:
         binaries = Binaries(
@@ -172,6 +218,8 @@ def fetch(version: str) -> Binaries:
                 "install_db": binaries.install_db,
                 "basedir": binaries.basedir,
                 "env": dict(binaries.env),
+                "flavor": binaries.flavor,
+                "args": list(binaries.args),
             }
         )
     )
@@ -201,6 +249,31 @@ def _wrap_with_loader(home: Path, root: Path, libs: Path, version: str) -> Binar
     )
 
 
+def _wrap_mysql(home: Path, root: Path, libs: Path, version: str) -> Binaries:
+    """sid's mysqld through sid's loader; its messages and plugins named explicitly, since
+    the binary it reports as its own path is the loader's."""
+    wrap = home / "wrap"
+    (wrap / "sbin").mkdir(parents=True)
+    loader = libs / "ld-linux-x86-64.so.2"
+    script = wrap / "sbin" / "mysqld"
+    script.write_text(
+        f'#!/bin/sh\nexec "{loader}" --library-path "{libs}" '
+        f'"{root / "usr" / "sbin" / "mysqld"}" "$@"\n'
+    )
+    script.chmod(0o755)
+    return Binaries(
+        version,
+        str(script),
+        "",
+        str(root / "usr"),
+        flavor="mysql",
+        args=(
+            f"--lc-messages-dir={root / 'usr' / 'share' / 'mysql'}",
+            f"--plugin-dir={root / 'usr' / 'lib' / 'mysql' / 'plugin'}",
+        ),
+    )
+
+
 def available(wanted: list[str] | None = None, *, fetch_missing: bool = True) -> list[Binaries]:
     """The versions asked for (all by default) that are cached or can be fetched now."""
     out = []
@@ -210,7 +283,7 @@ def available(wanted: list[str] | None = None, *, fetch_missing: bool = True) ->
             try:
                 found = fetch(version)
             except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
-                print(f"MariaDB {version} unavailable: {exc}", file=sys.stderr)
+                print(f"{server_name(version)} unavailable: {exc}", file=sys.stderr)
         if found:
             out.append(found)
     return out
@@ -222,6 +295,16 @@ def main(argv: list[str]) -> int:
     for binaries in available(versions, fetch_missing=command == "fetch"):
         env = " ".join(f"{k}={v}" for k, v in binaries.env)
         basedir = f" --basedir={binaries.basedir}" if binaries.basedir else ""
+        if binaries.flavor == "mysql":
+            args = " ".join(binaries.args)
+            print(
+                f"{server_name(binaries.version)}:\n"
+                f"  {binaries.mariadbd} --no-defaults{basedir} {args} --datadir=DIR"
+                " --initialize-insecure\n"
+                f"  {binaries.mariadbd} --no-defaults{basedir} {args} --datadir=DIR"
+                " --socket=DIR/sock --port=PORT --mysqlx=OFF --secure-file-priv="
+            )
+            continue
         print(
             f"MariaDB {binaries.version}:\n"
             f"  {env + ' ' if env else ''}{binaries.install_db} --no-defaults{basedir}"

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,15 +60,23 @@ class Served:
 
 
 @contextmanager
-def serve(env: dict[str, str], *args: str, tls: ssl.SSLContext | None = None) -> Iterator[Served]:
+def serve(
+    env: dict[str, str],
+    *args: str,
+    tls: ssl.SSLContext | None = None,
+    command: Sequence[str] = (sys.executable, "-m", "gateway.cli"),
+    cwd: Path | None = None,
+) -> Iterator[Served]:
     """``lead-archive serve`` on a free port, ready; its log is in ``.stderr`` afterwards.
     The log goes to a file: a pipe nobody reads would fill up and stall the server. With
-    ``tls`` (the client's context) the server is reached over https."""
+    ``tls`` (the client's context) the server is reached over https; ``command`` is the
+    ``lead-archive`` to run (an installed one, say)."""
     port = free_port()
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port), *args],
+            [*command, "serve", "--port", str(port), *args],
             env=env,
+            cwd=cwd,
             stdout=subprocess.DEVNULL,
             stderr=log,
         )

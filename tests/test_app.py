@@ -1,7 +1,7 @@
-"""Every row of the contract's table (§3) through httpx.ASGITransport against a real MariaDB.
+"""Every refusal of the README's error table through httpx.ASGITransport against a real MariaDB.
 
 Each refusal asserts status, ``code``, the published message, the content type, the headers
-the contract names, and that nothing changed in either lead table.
+the README names, and that nothing changed in either lead table.
 """
 
 from __future__ import annotations

@@ -174,3 +174,101 @@ def test_a_refused_run_stops_every_batch_in_flight(vdb: SyncDB, tmp_path: Path) 
     assert done.returncode == 2
     assert "stopped: schema_mismatch" in done.stderr and "email" in done.stderr
     assert len(vdb.ids("vicidial_list")) == 1200
+
+
+def _archive_all(db: SyncDB, count: int) -> list[int]:
+    ids = seed_leads(db, count)
+    db.execute("INSERT INTO vicidial_list_archive SELECT * FROM vicidial_list")
+    db.execute("DELETE FROM vicidial_list")
+    return ids
+
+
+def test_restore_by_phone_brings_back_that_number_and_nothing_else(
+    vdb: SyncDB, tmp_path: Path
+) -> None:
+    _archive_all(vdb, 60)
+    vdb.execute(
+        "UPDATE vicidial_list_archive SET phone_number = '5550102030' WHERE lead_id IN (7, 42)"
+    )
+    vdb.execute("UPDATE vicidial_list_archive SET alt_phone = '5550102030' WHERE lead_id = 9")
+    archived = {i: vdb.row("vicidial_list_archive", i) for i in (7, 42)}
+    done = bulk(vdb, tmp_path, "--direct", "--restore", "--phone", "(555) 010-2030")
+    assert done.returncode == 0, done.stderr
+    assert vdb.ids("vicidial_list") == [7, 42]
+    assert {i: vdb.row("vicidial_list", i) for i in (7, 42)} == archived
+    assert len(vdb.ids("vicidial_list_archive")) == 58
+
+
+def test_restore_selections_combine_with_and(vdb: SyncDB, tmp_path: Path) -> None:
+    _archive_all(vdb, 40)
+    vdb.execute(
+        "UPDATE vicidial_list_archive SET list_id = 555, status = 'NA', vendor_lead_code = 'CRM1',"
+        " entry_date = '2020-06-01 12:00:00' WHERE lead_id BETWEEN 1 AND 10"
+    )
+    vdb.execute("UPDATE vicidial_list_archive SET status = 'SALE' WHERE lead_id IN (1, 2)")
+    vdb.execute("UPDATE vicidial_list_archive SET vendor_lead_code = 'CRM2' WHERE lead_id = 3")
+    vdb.execute(
+        "UPDATE vicidial_list_archive SET entry_date = '2021-01-01 00:00:00' WHERE lead_id = 4"
+    )
+    done = bulk(
+        vdb,
+        tmp_path,
+        "--direct",
+        "--restore",
+        "--list-id",
+        "555",
+        "--status",
+        "NA",
+        "--status",
+        "DROP",
+        "--vendor-lead-code",
+        "CRM1",
+        "--vendor-lead-code",
+        "CRM9",
+        "--entry-after",
+        "2020-01-01",
+        "--entry-before",
+        "2020-12-31 23:59:59",
+    )
+    assert done.returncode == 0, done.stderr
+    assert vdb.ids("vicidial_list") == [5, 6, 7, 8, 9, 10]
+
+
+def test_selection_refuses_what_it_cannot_read(vdb: SyncDB, tmp_path: Path) -> None:
+    _archive_all(vdb, 3)
+    before = vdb.checksums()
+    done = bulk(vdb, tmp_path, "--direct", "--restore", "--phone", "n/a")
+    assert done.returncode == 2 and "no digit" in done.stderr
+    done = bulk(vdb, tmp_path, "--direct", "--restore", "--entry-after", "2020-13-01")
+    assert done.returncode == 2 and "not a date" in done.stderr
+    done = bulk(vdb, tmp_path, "--direct", "--restore", "--phone", "999")
+    assert done.returncode == 2 and "matches no lead" in done.stderr
+    for filters, message in [
+        ('{"phone": []}', "non-empty"),
+        ('{"colour": ["red"]}', "unknown filter colour"),
+        ('{"list_id": ["1"]}', "integers"),
+        ('{"entry_before": "yesterday"}', "must be a date"),
+        ("[1]", "JSON object"),
+    ]:
+        with pytest.raises(Exception, match=message):
+            vdb.call("lead_archive_select_leads", "vicidial_list_archive", filters)
+    assert vdb.checksums() == before
+
+
+def test_phone_selection_reads_the_index_not_the_table(vdb: SyncDB) -> None:
+    _archive_all(vdb, 3000)
+    vdb.execute("SET @lead_archive_probe = NULL")
+    vdb.execute(
+        "CALL lead_archive_select_sql('vicidial_list_archive', "
+        '\'{"phone": ["555-010-2030", "+1 555 010 2031"], "status": ["NA"]}\', '
+        "@lead_archive_probe)"
+    )
+    sql = vdb.value("SELECT @lead_archive_probe")
+    assert "'5550102030'" in sql and "'15550102031'" in sql
+    plan = vdb.execute(f"EXPLAIN {sql}")
+    access = {row[3] for row in plan}  # EXPLAIN's `type` column
+    assert "ALL" not in access and "index" not in access, plan
+    # and the session's variable of the procedure is left as it was
+    vdb.execute("SET @lead_archive_select_sql = 'mine'")
+    vdb.call("lead_archive_select_leads", "vicidial_list_archive", '{"phone": ["5550102030"]}')
+    assert vdb.value("SELECT @lead_archive_select_sql") == "mine"

@@ -62,6 +62,10 @@ def test_install_grants_the_account_the_gateway_uses() -> None:
     assert "db install" in command and "db grant --user gateway@% --apply" in command
 
 
-def test_dockerfile_installs_the_package_with_its_sql() -> None:
+def test_dockerfile_installs_the_wheel_with_the_locked_versions() -> None:
+    """A wheel built in one stage (SQL included), installed in the next after the lock's exact
+    versions; tests/test_wheel.py runs these same RUN lines."""
     text = (ROOT / "Dockerfile").read_text()
-    assert "COPY sql ./sql" in text and "pip install" in text and "USER " in text
+    assert "COPY sql ./sql" in text and "pip wheel" in text and "USER " in text
+    assert "--require-hashes -r requirements.txt" in text and "--no-deps dist/*.whl" in text
+    assert " -e " not in text

@@ -40,6 +40,7 @@ SELECT 3;
         ("11.8.2-MariaDB", True),
         ("5.7.44-log", False),
         ("8.0.36", True),
+        ("9.7.4-2", True),
     ],
 )
 def test_supported_servers(version: str, ok: bool) -> None:
@@ -48,6 +49,22 @@ def test_supported_servers(version: str, ok: bool) -> None:
     else:
         with pytest.raises(UnsupportedServer, match=version.split("-")[0]):
             installer.require_supported(version)
+
+
+def test_mysql_shows_string_literals_with_their_escapes_resolved() -> None:
+    """What MySQL 9.7 showed in ROUTINE_DEFINITION for this body."""
+    body = (
+        "BEGIN\n    -- it's a comment\n    DECLARE a TEXT DEFAULT 'it''s';\n"
+        "    DECLARE b TEXT DEFAULT 'a\\\\b\\n\\t\\%x';\n"
+        '    DECLARE c TEXT DEFAULT "say ""hi"" \\"q\\"";\n'
+        "    SELECT a, b, c, '/* x */' AS ef;\nEND"
+    )
+    assert installer.mysql_definition(body) == (
+        "BEGIN\n    -- it's a comment\n    DECLARE a TEXT DEFAULT 'it's';\n"
+        "    DECLARE b TEXT DEFAULT 'a\\b\n\t\\%x';\n"
+        '    DECLARE c TEXT DEFAULT "say "hi" "q"";\n'
+        "    SELECT a, b, c, '/* x */' AS ef;\nEND"
+    )
 
 
 def test_every_routine_file_is_found() -> None:
@@ -77,6 +94,19 @@ def test_install_is_idempotent_and_says_what_changed(empty_db: SyncDB) -> None:
 
 
 def test_check_is_empty_when_ready(vdb: SyncDB) -> None:
+    assert vdb.run(installer.check(vdb.conn)) == []
+
+
+def test_check_reports_a_changed_routine_body(vdb: SyncDB) -> None:
+    """Same name and version comment, another string literal: not this version (MySQL shows
+    the literals unescaped, so the comparison must still see the change there)."""
+    text = (installer.SQL_DIR / "procedures" / "lead_archive_move.sql").read_text()
+    assert "THEN ''busy'' " in text
+    vdb.script(text.replace("THEN ''busy'' ", "THEN ''kept'' "))
+    assert vdb.run(installer.check(vdb.conn)) == [
+        "procedure lead_archive_move is not at this version (lead-archive db install)"
+    ]
+    assert vdb.run(installer.install(vdb.conn)) == ["updated procedure lead_archive_move"]
     assert vdb.run(installer.check(vdb.conn)) == []
 
 

@@ -16,6 +16,11 @@ from tests.dbtools import SyncDB, insert_leads, make_lead, seed_leads
 
 STRICT = "STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION"
 LOOSE = "NO_ENGINE_SUBSTITUTION"
+# MySQL 8+'s default, which MariaDB accepts too
+MYSQL_DEFAULT = (
+    "ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
+    "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
+)
 
 
 def refused(
@@ -275,7 +280,7 @@ def test_extra_leading_and_inner_whitespace_is_accepted(vdb: SyncDB) -> None:
     assert [r[0] for r in rows] == [1, 2]
 
 
-@pytest.mark.parametrize("sql_mode", [STRICT, LOOSE])
+@pytest.mark.parametrize("sql_mode", [STRICT, LOOSE, MYSQL_DEFAULT])
 def test_same_result_in_strict_and_non_strict_sessions(vdb_any: SyncDB, sql_mode: str) -> None:
     db = vdb_any
     db.execute(f"SET SESSION sql_mode = '{sql_mode}'")
@@ -343,3 +348,34 @@ def test_execute_only_account_can_archive_but_not_touch_tables(vdb: SyncDB, admi
         limited.close()
         admin.execute("DROP USER 'la_exec'@'%'")
     assert vdb.ids("vicidial_list_archive") == [1, 2]
+
+
+def _message_ids(text: str) -> list[int]:
+    return [int(n) for n in text.split(": ", 2)[-1].replace(",...", "").split(",")]
+
+
+def test_long_duplicate_list_keeps_its_code_and_whole_ids(vdb: SyncDB) -> None:
+    """MySQL refuses a MESSAGE_TEXT over 128 characters (error 1648 instead of the code):
+    a long list is cut after the last whole id."""
+    seed_leads(vdb, 3)
+    ids = [i for n in range(1_000_000, 1_000_100) for i in (n, n)]
+    with pytest.raises(MySQLError) as info:
+        vdb.archive(ids)
+    assert info.value.args[0] == 1644, info.value.args
+    text = str(info.value.args[1])
+    assert text.startswith("duplicate_lead_ids: ") and text.endswith(",...")
+    assert len(text) <= 128
+    listed = _message_ids(text)
+    assert listed and listed == list(range(1_000_000, 1_000_000 + len(listed)))
+
+
+def test_many_missing_leads_keep_their_code_and_every_id(vdb: SyncDB) -> None:
+    seed_leads(vdb, 3)
+    missing = list(range(1_000_000, 1_000_200))
+    details = refused(
+        vdb, "CALL archive_leads(%s, TRUE, TRUE, TRUE)", (str([1, *missing]),), "leads_not_found"
+    )
+    assert [int(r[0]) for r in details] == missing
+    with pytest.raises(MySQLError) as info:
+        vdb.archive([1, *missing])
+    assert len(str(info.value.args[1])) <= 128

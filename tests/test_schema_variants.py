@@ -7,6 +7,7 @@ harmless one archives normally, every column copied and compared.
 from __future__ import annotations
 
 import pytest
+from asyncmy.errors import MySQLError
 
 from gateway import installer
 from tests.dbtools import SyncDB, build_vicidial, seed_leads
@@ -149,3 +150,36 @@ def test_innodb_archive_of_myisam_list(vdb: SyncDB) -> None:
     vdb.execute("ALTER TABLE vicidial_list_archive ENGINE = InnoDB")
     seed_leads(vdb, 5)
     assert [r[3] for r in vdb.archive([1, 2, 3, 4, 5])] == [1] * 5
+
+
+def test_many_problems_keep_the_code_and_every_column(vdb: SyncDB) -> None:
+    """The message is cut to MySQL's 128 characters; the result set names every column."""
+    columns = vdb.columns("vicidial_list")[20:]
+    vdb.execute(
+        "ALTER TABLE vicidial_list_archive " + ", ".join(f"DROP COLUMN `{c}`" for c in columns)
+    )
+    seed_leads(vdb, 2)
+    with pytest.raises(MySQLError) as info:
+        vdb.archive([1, 2])
+    assert info.value.args[0] == 1644, info.value.args
+    assert str(info.value.args[1]).startswith("schema_mismatch: ")
+    assert len(str(info.value.args[1])) <= 128
+    details = getattr(info.value, "result_sets", [[]])[-1]
+    assert [str(r[0]) for r in details] == columns
+
+
+@pytest.mark.parametrize(
+    ("list_engine", "archive_engine"), [("MyISAM", "InnoDB"), ("InnoDB", "MyISAM")]
+)
+def test_mixed_engines_archive_and_restore(
+    vdb: SyncDB, list_engine: str, archive_engine: str
+) -> None:
+    """With GTIDs (MySQL 9's default) one transaction may not write MyISAM after InnoDB."""
+    vdb.execute(f"ALTER TABLE vicidial_list ENGINE = {list_engine}")
+    vdb.execute(f"ALTER TABLE vicidial_list_archive ENGINE = {archive_engine}")
+    ids = seed_leads(vdb, 5)
+    before = {i: vdb.row("vicidial_list", i) for i in ids}
+    assert [tuple(r[1:]) for r in vdb.archive(ids)] == [(1, 0, 1, None)] * 5
+    assert [tuple(r[1:]) for r in vdb.dearchive(ids)] == [(1, 0, 1, None)] * 5
+    assert {i: vdb.row("vicidial_list", i) for i in ids} == before
+    assert vdb.ids("vicidial_list_archive") == []

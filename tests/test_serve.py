@@ -3,6 +3,7 @@ contract holds over the wire."""
 
 from __future__ import annotations
 
+import re
 import ssl
 import subprocess
 from collections.abc import Iterator
@@ -130,3 +131,49 @@ def test_serve_refuses_an_unknown_call_time(vdb: SyncDB) -> None:
     assert done.stderr.strip() == (
         "lead-archive: LEAD_ARCHIVE_CALL_TIME_ID: 'nope' is not in vicidial_call_times"
     )
+
+
+def _metric(text: str, name: str, **labels: str) -> float:
+    """The value of one sample in a /metrics text; 0 when it is absent."""
+    for line in text.splitlines():
+        sample, _, value = line.rpartition(" ")
+        if not sample.startswith(name + "{") and sample != name:
+            continue
+        found = dict(re.findall(r'(\w+)="([^"]*)"', sample[len(name) :]))
+        if found == labels:
+            return float(value)
+    return 0.0
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_metrics_are_the_sum_over_workers(vdb: SyncDB, workers: int, tmp_path: Path) -> None:
+    """Every scrape, whichever worker answers it, counts every request once; the workers'
+    metric files live in a private directory that serve removes when it stops."""
+    sent = 40
+    seed_leads(vdb, sent)
+    env = cli_env(vdb, LEAD_ARCHIVE_OFFICE_HOURS="none", TMPDIR=str(tmp_path))
+    key = secrets.register(run_cli("keys", "create", "metrics", env=env).stdout.split()[-1])
+    with serve(env, "--workers", str(workers)) as served:
+        assert [p.name[:21] for p in tmp_path.iterdir()] == ["lead-archive-metrics-"]
+        for lead_id in range(1, sent + 1):  # a new connection each: the workers share them
+            response = httpx.post(
+                served.base + "/vicidial/leads/archive",
+                headers={"Authorization": f"Key={key}"},
+                json={
+                    "insert_leads": True,
+                    "update_leads": True,
+                    "delete_leads": True,
+                    "lead_ids": [lead_id],
+                },
+            )
+            assert response.status_code == 200, response.text
+        scrapes = [httpx.get(served.base + "/metrics").text for _ in range(10)]
+    assert list(tmp_path.iterdir()) == []
+    assert vdb.ids("vicidial_list_archive") == list(range(1, sent + 1))
+    for text in scrapes:
+        assert _metric(text, "lead_archive_requests_total", code="ok", route="archive") == sent
+        assert (
+            _metric(text, "lead_archive_leads_total", direction="archive", outcome="deleted")
+            == sent
+        )
+        assert _metric(text, "lead_archive_call_seconds_count", direction="archive") == sent

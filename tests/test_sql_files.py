@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 from asyncmy.errors import MySQLError
 
-from gateway.installer import SQL_DIR
 from tests.dbtools import SyncDB
 from tests.test_procedures import LOOSE, STRICT
 
-SQL_TESTS = sorted((SQL_DIR / "tests").glob("test_*.sql"))
-HELPERS = (SQL_DIR / "tests" / "helpers.sql").read_text()
+# The SQL tests stay in the repository; the wheel ships sql/ without them.
+SQL_TESTS_DIR = Path(__file__).resolve().parent.parent / "sql" / "tests"
+SQL_TESTS = sorted(SQL_TESTS_DIR.glob("test_*.sql"))
+HELPERS = (SQL_TESTS_DIR / "helpers.sql").read_text()
 
 
 @pytest.mark.parametrize("sql_mode", [LOOSE, STRICT], ids=["non-strict", "strict"])

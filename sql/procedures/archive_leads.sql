@@ -1,6 +1,8 @@
 -- archive_leads: what a DBA calls. Same semantics as POST /vicidial/leads/archive, without
 -- authentication and office hours; recorded in lead_archive_audit under the calling account.
 --   CALL archive_leads('[1,2]', TRUE, TRUE, TRUE);
+-- lead_ids is LONGTEXT, not JSON: MySQL's JSON type would refuse bad JSON before the
+-- id check answers invalid_lead_ids, and would rewrite the text the audit keeps.
 -- Refused inside an open transaction (caller_in_transaction). The session is left as it was:
 -- working tables, variables and settings as lead_archive_move describes.
 SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';
@@ -9,7 +11,7 @@ DROP PROCEDURE IF EXISTS archive_leads;
 
 DELIMITER //
 CREATE PROCEDURE archive_leads (
-    IN lead_ids JSON,
+    IN lead_ids LONGTEXT,
     IN insert_leads BOOLEAN,
     IN update_leads BOOLEAN,
     IN delete_leads BOOLEAN

@@ -2,6 +2,8 @@
 -- vicidial_list where absent, then deletes archive rows whose vicidial_list row is
 -- byte-identical. Same checks, codes and audit as archive_leads.
 --   CALL dearchive_leads('[1,2]', TRUE, TRUE);
+-- lead_ids is LONGTEXT, not JSON: MySQL's JSON type would refuse bad JSON before the
+-- id check answers invalid_lead_ids, and would rewrite the text the audit keeps.
 -- Refused inside an open transaction (caller_in_transaction). The session is left as it was:
 -- working tables, variables and settings as lead_archive_move describes.
 SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';
@@ -10,7 +12,7 @@ DROP PROCEDURE IF EXISTS dearchive_leads;
 
 DELIMITER //
 CREATE PROCEDURE dearchive_leads (
-    IN lead_ids JSON,
+    IN lead_ids LONGTEXT,
     IN insert_leads BOOLEAN,
     IN delete_leads BOOLEAN
 )

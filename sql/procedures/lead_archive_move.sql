@@ -210,6 +210,10 @@ BEGIN
         SET v_message = CONCAT(
             'schema_mismatch: ', v_target, ' does not match ', v_source, ': ', v_message
         );
+        -- MySQL refuses a MESSAGE_TEXT over 128 characters; the result set has every problem
+        SET v_message = IF(
+            CHAR_LENGTH(v_message) > 128, CONCAT(LEFT(v_message, 125), '...'), v_message
+        );
         SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = v_message;
     END IF;
 
@@ -270,19 +274,25 @@ BEGIN
         SET v_locked = TRUE;
     END IF;
 
+    -- A transaction only when both lead tables are InnoDB: with GTIDs (MySQL 9's default) a
+    -- transaction may not write a non-transactional table after a transactional one, and on
+    -- MyISAM it would undo nothing anyway (each step is safe to re-run).
     -- READ COMMITTED: no gap locks, so calls inserting neighbouring new ids into the archive
     -- do not deadlock on the gap above its last row. The source rows are still locked FOR
     -- UPDATE below, which is what the verified delete needs. A server logging statements
     -- (binlog_format=STATEMENT) refuses READ COMMITTED writes on InnoDB: REPEATABLE READ there.
-    -- Set again here: only START TRANSACTION is sure to take it.
-    IF @@GLOBAL.log_bin AND @@SESSION.binlog_format = 'STATEMENT' THEN
-        SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;
-    ELSE
-        SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
+    -- Set again here: only START TRANSACTION is sure to take it (MySQL resets it after each
+    -- statement outside a transaction).
+    IF NOT v_locked THEN
+        IF @@GLOBAL.log_bin AND @@SESSION.binlog_format = 'STATEMENT' THEN
+            SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;
+        ELSE
+            SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
+        END IF;
+        START TRANSACTION;
+        SET v_in_transaction = TRUE;
+        SET v_isolation_set = FALSE;
     END IF;
-    START TRANSACTION;
-    SET v_in_transaction = TRUE;
-    SET v_isolation_set = FALSE;
 
     -- Lock the source rows, then the target rows, in lead_id order (InnoDB; a plain read on
     -- MyISAM), counting how many of the requested ids each table holds.
@@ -325,6 +335,10 @@ BEGIN
         SET v_message = CONCAT(
             'leads_not_found: ', v_requested - v_found, ' specified lead_ids do not exist in ',
             v_source, ': ', v_message
+        );
+        -- MySQL refuses a MESSAGE_TEXT over 128 characters; the result set has every id
+        SET v_message = IF(
+            CHAR_LENGTH(v_message) > 128, CONCAT(LEFT(v_message, 125), '...'), v_message
         );
         SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = v_message;
     END IF;
@@ -476,8 +490,16 @@ BEGIN
         COALESCE(SUM(reason IS NOT NULL), 0) AS kept_count
     FROM lead_archive_request;
 
-    COMMIT;
-    SET v_in_transaction = FALSE;
+    IF v_in_transaction THEN
+        COMMIT;
+        SET v_in_transaction = FALSE;
+    ELSE
+        -- no transaction was opened (MyISAM, Aria): an empty one takes the isolation level set
+        -- at step 0, which would otherwise apply to the caller's next transaction
+        START TRANSACTION;
+        COMMIT;
+    END IF;
+    SET v_isolation_set = FALSE;
 
     SELECT
         lead_id,

@@ -65,10 +65,15 @@ BEGIN
 
     -- JSON functions coerce silently ("7" -> 7, 1.5 -> 2): accept only a valid JSON array whose
     -- items are unsigned integer literals of at most 10 digits; the range is checked below.
+    -- The brackets are checked outside the pattern: MySQL's regular expressions (ICU) and
+    -- MariaDB's (PCRE) read a bracket inside a bracket expression differently.
     SET v_compact = REGEXP_REPLACE(p_lead_ids, '[[:space:]]+', '');
     IF
         NOT JSON_VALID(p_lead_ids)
-        OR NOT v_compact REGEXP '^[[][0-9]{1,10}(,[0-9]{1,10})*[]]$'
+        OR LEFT(v_compact, 1) != '['
+        OR RIGHT(v_compact, 1) != ']'
+        OR NOT SUBSTRING(v_compact, 2, CHAR_LENGTH(v_compact) - 2)
+        REGEXP '^[0-9]{1,10}(,[0-9]{1,10})*$'
     THEN
         SIGNAL SQLSTATE '45000'
             SET
@@ -116,6 +121,15 @@ BEGIN
         SET v_message = CONCAT(
             'duplicate_lead_ids: lead_ids cannot contain duplicate values: ', v_message
         );
+        -- MySQL refuses a MESSAGE_TEXT over 128 characters: a longer list ends after the
+        -- last whole id that fits, then ',...'
+        IF CHAR_LENGTH(v_message) > 128 THEN
+            SET v_message = LEFT(v_message, 124);
+            SET v_message = CONCAT(
+                LEFT(v_message, CHAR_LENGTH(v_message) - LOCATE(',', REVERSE(v_message))),
+                ',...'
+            );
+        END IF;
         SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = v_message;
     END IF;
 END//

@@ -45,9 +45,9 @@ BEGIN
     SET @lead_archive_sql = v_saved_sql;
 
     IF NOT v_ours AND p_refuse THEN
+        -- at most 128 characters with the code (MySQL's limit for MESSAGE_TEXT)
         SET v_message = CONCAT(
-            'a TEMPORARY table ', p_table, ' of this session has the name of a working table',
-            ' of the procedures; drop or rename it'
+            'this session''s TEMPORARY table ', p_table, ' has the name of a working table'
         );
         SELECT
             '' AS column_name,

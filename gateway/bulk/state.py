@@ -1,9 +1,10 @@
 """The state file of a bulk run: resumable, and valid after any interruption.
 
 JSON lines. The first line fixes the job (what it does and the ids, in order); every finished
-batch appends one line, flushed and fsynced before the next batch starts. A line cut short by
-a kill is ignored on reading, so the batch it described runs again (every step of the
-procedures is safe to re-run).
+batch appends one line naming the stretch of the id list it covered (``start``, ``count``:
+batches change size when the run adapts them), flushed and fsynced before the next batch
+starts. A line cut short by a kill is ignored on reading, so the batch it described runs again
+(every step of the procedures is safe to re-run).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ def fingerprint(job: dict[str, Any]) -> str:
 
 @dataclass
 class BatchRecord:
-    index: int
+    start: int  # position of its first lead in the job's id list
+    count: int
     inserted: int = 0
     updated: int = 0
     deleted: int = 0
@@ -38,7 +40,23 @@ class State:
     path: Path
     job: dict[str, Any]
     ids: list[int]
-    done: dict[int, BatchRecord] = field(default_factory=dict)
+    done: dict[int, BatchRecord] = field(default_factory=dict)  # by start
+
+    def pending(self) -> list[tuple[int, int]]:
+        """The stretches (start, end) of the id list that no finished batch covers."""
+        covered = sorted((b.start, b.start + b.count) for b in self.done.values())
+        out: list[tuple[int, int]] = []
+        at = 0
+        for start, end in covered:
+            if start > at:
+                out.append((at, start))
+            at = max(at, end)
+        if at < len(self.ids):
+            out.append((at, len(self.ids)))
+        return out
+
+    def done_leads(self) -> int:
+        return len(self.ids) - sum(end - start for start, end in self.pending())
 
     @classmethod
     def open(cls, path: Path, job: dict[str, Any], ids: list[int] | None) -> State:
@@ -56,8 +74,13 @@ class State:
                         entry = json.loads(line)
                     except json.JSONDecodeError:
                         continue  # cut short by a kill: that batch runs again
+                    if "index" in entry:  # written before batches could change size
+                        size = int(job["batch_size"])
+                        entry["start"] = entry["index"] * size
+                        entry["count"] = min(size, len(state.ids) - entry["start"])
                     record = BatchRecord(
-                        entry["index"],
+                        entry["start"],
+                        entry["count"],
                         entry["inserted"],
                         entry["updated"],
                         entry["deleted"],
@@ -65,7 +88,7 @@ class State:
                         entry["not_found"],
                         entry.get("already", []),
                     )
-                    state.done[record.index] = record
+                    state.done[record.start] = record
                 return state
             raise FileExistsError(
                 f"{path} belongs to another job; remove it or pass another --state-file"
@@ -82,7 +105,8 @@ class State:
 
     def record(self, batch: BatchRecord) -> None:
         entry = {
-            "index": batch.index,
+            "start": batch.start,
+            "count": batch.count,
             "inserted": batch.inserted,
             "updated": batch.updated,
             "deleted": batch.deleted,
@@ -94,7 +118,7 @@ class State:
             f.write(json.dumps(entry) + "\n")
             f.flush()
             os.fsync(f.fileno())
-        self.done[batch.index] = batch
+        self.done[batch.start] = batch
 
     def totals(self) -> dict[str, int]:
         reasons: Counter[str] = Counter()

@@ -5,20 +5,28 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import httpx
 
+from gateway.bulk.options import Options
 from gateway.db import Database, LeadResult
 from gateway.dburl import DatabaseURL
 from gateway.errors import CATALOGUE, Problem
 
-if TYPE_CHECKING:
-    from gateway.bulk import Options
+
+@dataclass(frozen=True)
+class Moved:
+    """What one call did, and its longest hold on the source table in ms: as the procedures
+    measured it when they say, else the call's duration (an upper bound)."""
+
+    leads: list[LeadResult]
+    lock_ms: float | None
 
 
 class Transport(Protocol):
-    async def move(self, ids: Sequence[int], options: Options) -> list[LeadResult]: ...
+    async def move(self, ids: Sequence[int], options: Options) -> Moved: ...
 
     async def close(self) -> None: ...
 
@@ -31,11 +39,12 @@ class HttpTransport:
             headers={"Authorization": f"Key={key}", "Content-Type": "application/json"},
         )
 
-    async def move(self, ids: Sequence[int], options: Options) -> list[LeadResult]:
+    async def move(self, ids: Sequence[int], options: Options) -> Moved:
         body: dict[str, Any] = {"insert_leads": options.insert}
         if options.direction == "archive":
             body["update_leads"] = options.update
         body.update(delete_leads=options.delete, lead_ids=list(ids))
+        started = time.perf_counter()
         try:
             response = await self.client.post(f"/vicidial/leads/{options.direction}", json=body)
         except httpx.TransportError:
@@ -45,7 +54,8 @@ class HttpTransport:
         except ValueError:
             data = {}
         if response.status_code == 200:
-            return [
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            leads = [
                 LeadResult(
                     int(d["lead_id"]),
                     bool(d["inserted"]),
@@ -55,6 +65,8 @@ class HttpTransport:
                 )
                 for d in data["leads"]
             ]
+            lock_ms = data.get("lock_ms")
+            return Moved(leads, float(lock_ms) if lock_ms is not None else elapsed_ms)
         code = data.get("code") if data.get("code") in CATALOGUE else "internal_error"
         extra = {k: data[k] for k in ("lead_ids", "already_archived", "columns") if k in data}
         headers = (
@@ -73,8 +85,9 @@ class DirectTransport:
         self.db = Database(url, pool_size=pool_size)
         self.actor = actor
 
-    async def move(self, ids: Sequence[int], options: Options) -> list[LeadResult]:
-        return await self.db.move(
+    async def move(self, ids: Sequence[int], options: Options) -> Moved:
+        started = time.perf_counter()
+        leads = await self.db.move(
             options.direction,
             ids,
             insert=options.insert,
@@ -83,6 +96,7 @@ class DirectTransport:
             actor=self.actor,
             request_id=f"bulk-{int(time.time())}",
         )
+        return Moved(leads, (time.perf_counter() - started) * 1000)
 
     async def close(self) -> None:
         await self.db.close()
