@@ -66,7 +66,7 @@ BEGIN
         CALL lead_archive_shadowed(v_table, v_shadowed);
         IF v_shadowed THEN
             INSERT INTO lead_archive_problems (column_name, problem)
-            VALUES ('', CONCAT('a TEMPORARY table of this session hides ', v_table));
+            VALUES ('', CONCAT('a TEMPORARY table hides ', v_table));
         END IF;
     END WHILE;
 END//

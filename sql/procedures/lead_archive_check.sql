@@ -20,6 +20,7 @@ COMMENT 'lead-archive 1'
 BEGIN
     DECLARE v_taken BOOLEAN DEFAULT FALSE;
     DECLARE v_max_heap_table_size BIGINT UNSIGNED DEFAULT @@SESSION.max_heap_table_size;
+    DECLARE v_room BIGINT UNSIGNED;
     DECLARE v_sql_safe_updates BIGINT DEFAULT @@SESSION.sql_safe_updates;
     DECLARE v_sql_big_selects BIGINT DEFAULT @@SESSION.sql_big_selects;
     DECLARE v_user_sql LONGTEXT DEFAULT @lead_archive_sql;
@@ -41,7 +42,9 @@ BEGIN
         RESIGNAL;
     END;
 
-    SET SESSION max_heap_table_size = GREATEST(v_max_heap_table_size, 16777216);
+    -- through a variable: MySQL refuses GREATEST()'s type for an integer setting
+    SET v_room = GREATEST(v_max_heap_table_size, 16777216);
+    SET SESSION max_heap_table_size = v_room;
     SET SESSION sql_safe_updates = 0;
     SET SESSION sql_big_selects = 1;
     -- A table of this name already in the session: lead_archive_work_reclaim.

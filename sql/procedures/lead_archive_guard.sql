@@ -3,7 +3,8 @@
 -- problem; empty = safe to copy. Also leaves, for the caller, lead_archive_source_columns and
 -- lead_archive_target_columns: both column lists read from information_schema at call time (one
 -- indexed lookup per table: a join inside information_schema would scan every table of the
--- server). lead_archive_source_columns.copied marks the columns a copy writes and compares.
+-- server). lead_archive_source_columns.copied marks the columns a copy writes; every column of
+-- p_source is compared.
 -- Problems:
 -- - a TEMPORARY table of this session hides p_source or p_target (lead_archive_shadowed);
 --   nothing else is checked then;
@@ -13,9 +14,10 @@
 --   every ENUM member, compared byte for byte) or character set, or is NOT NULL in p_target
 --   where p_source allows NULL; lead_id is not the primary key of p_target;
 -- - generated columns (VIRTUAL or STORED): a column generated in p_target but not in p_source
---   cannot be written by a copy; generated in both, the expressions must be the same. Such a
---   column generated in both tables is neither copied nor compared (its value follows from the
---   columns that are); one generated in p_source only is copied and compared as a value.
+--   cannot be written by a copy. Generated in both tables, it is not copied (the target
+--   computes it) but compared like any other: another expression in p_target shows as a
+--   mismatch and keeps the lead. (The expressions are not compared as text: MySQL rewrites
+--   one on ALTER TABLE.) Generated in p_source only, it is copied and compared as a value.
 -- Columns only in p_target are allowed (they keep their defaults).
 -- Session: creates the three working tables (MEMORY, never a caller's table of the same name:
 -- lead_archive_work_reclaim); the caller drops them (lead_archive_move, lead_archive_check).
@@ -67,8 +69,7 @@ BEGIN
                 character_set_name VARCHAR(64) NULL,
                 is_nullable VARCHAR(3) NOT NULL,
                 column_key VARCHAR(3) NOT NULL,
-                -- hash of the generation expression; NULL for a base column
-                generation_hash BINARY(32) NULL,
+                is_generated TINYINT(1) NOT NULL,
                 copied TINYINT(1) NOT NULL DEFAULT 0,
                 lead_archive_work TINYINT NULL,
                 PRIMARY KEY (column_name)
@@ -95,18 +96,18 @@ BEGIN
     CALL lead_archive_shadowed(p_source, v_shadowed);
     IF v_shadowed THEN
         INSERT INTO lead_archive_problems (column_name, problem)
-        VALUES ('', CONCAT('a TEMPORARY table of this session hides ', p_source));
+        VALUES ('', CONCAT('a TEMPORARY table hides ', p_source));
     END IF;
     CALL lead_archive_shadowed(p_target, v_shadowed);
     IF v_shadowed THEN
         INSERT INTO lead_archive_problems (column_name, problem)
-        VALUES ('', CONCAT('a TEMPORARY table of this session hides ', p_target));
+        VALUES ('', CONCAT('a TEMPORARY table hides ', p_target));
     END IF;
 
     IF NOT EXISTS (SELECT 1 FROM lead_archive_problems) THEN
         INSERT INTO lead_archive_source_columns (
             column_name, ordinal_position, data_type, column_type, type_hash,
-            character_set_name, is_nullable, column_key, generation_hash
+            character_set_name, is_nullable, column_key, is_generated
         )
         SELECT
             COLUMN_NAME,
@@ -118,17 +119,13 @@ BEGIN
             IS_NULLABLE,
             COLUMN_KEY,
             -- NULL (MariaDB) or '' (MySQL) for a base column
-            IF(
-                COALESCE(GENERATION_EXPRESSION, '') = '',
-                NULL,
-                UNHEX(SHA2(GENERATION_EXPRESSION, 256))
-            ) AS generation_hash
+            COALESCE(GENERATION_EXPRESSION, '') != '' AS is_generated
         FROM information_schema.COLUMNS
         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = p_source;
 
         INSERT INTO lead_archive_target_columns (
             column_name, ordinal_position, data_type, column_type, type_hash,
-            character_set_name, is_nullable, column_key, generation_hash
+            character_set_name, is_nullable, column_key, is_generated
         )
         SELECT
             COLUMN_NAME,
@@ -139,11 +136,7 @@ BEGIN
             CHARACTER_SET_NAME,
             IS_NULLABLE,
             COLUMN_KEY,
-            IF(
-                COALESCE(GENERATION_EXPRESSION, '') = '',
-                NULL,
-                UNHEX(SHA2(GENERATION_EXPRESSION, 256))
-            ) AS generation_hash
+            COALESCE(GENERATION_EXPRESSION, '') != '' AS is_generated
         FROM information_schema.COLUMNS
         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = p_target;
 
@@ -206,15 +199,10 @@ BEGIN
                             THEN CONCAT('NULL allowed in ', p_source, ' but not in ', p_target)
                         WHEN s.column_name = 'lead_id' AND t.column_key != 'PRI'
                             THEN CONCAT('lead_id is not the primary key of ', p_target)
-                        WHEN t.generation_hash IS NOT NULL AND s.generation_hash IS NULL
+                        WHEN t.is_generated AND NOT s.is_generated
                             THEN CONCAT(
                                 'generated in ', p_target, ' but not in ', p_source,
                                 ': a copy cannot write it'
-                            )
-                        WHEN t.generation_hash != s.generation_hash
-                            THEN CONCAT(
-                                'generated by another expression in ', p_target,
-                                ' than in ', p_source
                             )
                     END AS problem
                 FROM lead_archive_source_columns AS s
@@ -229,7 +217,7 @@ BEGIN
             SET s.copied = 1
             WHERE EXISTS (
                 SELECT 1 FROM lead_archive_target_columns AS t
-                WHERE t.column_name = s.column_name AND t.generation_hash IS NULL
+                WHERE t.column_name = s.column_name AND NOT t.is_generated
             );
         END IF;
     END IF;

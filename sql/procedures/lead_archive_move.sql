@@ -15,7 +15,7 @@
 --   5. update: rewrite target rows that differ byte for byte (archive only); a row the update
 --      skipped is not reported as updated
 --   6. delete: ONE statement deleting source rows whose target row is identical on every
---      copied column of the source and that are not busy
+--      column of the source and that are not busy
 -- Compared byte for byte: CAST(... AS BINARY) <=> (NULL-safe; case, trailing spaces and accents
 -- count), FLOAT and DOUBLE also by value (their text is rounded); the call runs with
 -- time_zone '+00:00', so a TIMESTAMP compares and copies as its instant.
@@ -91,6 +91,7 @@ BEGIN
     DECLARE v_sql_big_selects BIGINT DEFAULT @@SESSION.sql_big_selects;
     DECLARE v_group_concat_max_len BIGINT UNSIGNED DEFAULT @@SESSION.group_concat_max_len;
     DECLARE v_max_heap_table_size BIGINT UNSIGNED DEFAULT @@SESSION.max_heap_table_size;
+    DECLARE v_room BIGINT UNSIGNED;
     DECLARE v_last_insert_id BIGINT UNSIGNED DEFAULT LAST_INSERT_ID();
     DECLARE v_user_sql LONGTEXT DEFAULT @lead_archive_sql;
 
@@ -160,7 +161,9 @@ BEGIN
     SET SESSION sql_safe_updates = 0;
     SET SESSION sql_big_selects = 1;
     SET SESSION group_concat_max_len = 1048576;
-    SET SESSION max_heap_table_size = GREATEST(v_max_heap_table_size, 16777216);
+    -- through a variable: MySQL refuses GREATEST()'s type for an integer setting
+    SET v_room = GREATEST(v_max_heap_table_size, 16777216);
+    SET SESSION max_heap_table_size = v_room;
 
     IF p_direction = 'archive' THEN
         SET v_source = 'vicidial_list';
@@ -188,7 +191,7 @@ BEGIN
     CALL lead_archive_shadowed('lead_archive_audit', v_shadowed);
     IF v_shadowed THEN
         INSERT INTO lead_archive_problems (column_name, problem)
-        VALUES ('', 'a TEMPORARY table of this session hides lead_archive_audit');
+        VALUES ('', 'a TEMPORARY table hides lead_archive_audit');
     END IF;
     IF p_direction = 'archive' THEN
         CALL lead_archive_busy(v_busy);
@@ -218,21 +221,26 @@ BEGIN
     END IF;
 
     -- Column lists of the source, as the guard read them now: a column added later is
-    -- copied and compared too. FLOAT and DOUBLE render rounded (1.234568 and 1.234567 as
-    -- FLOAT both read 1.23457): compared by value as well; the text keeps -0 apart from 0.
+    -- copied and compared too. A column the target generates is compared, never written.
+    -- FLOAT and DOUBLE render rounded (1.234568 and 1.234567 as FLOAT both read 1.23457):
+    -- compared by value as well; the text keeps -0 apart from 0.
     SELECT
         GROUP_CONCAT(
-            CONCAT('`', REPLACE(column_name, '`', '``'), '`')
+            IF(copied, CONCAT('`', REPLACE(column_name, '`', '``'), '`'), NULL)
             ORDER BY ordinal_position SEPARATOR ', '
         ) AS column_list,
         GROUP_CONCAT(
-            CONCAT('s.`', REPLACE(column_name, '`', '``'), '`')
+            IF(copied, CONCAT('s.`', REPLACE(column_name, '`', '``'), '`'), NULL)
             ORDER BY ordinal_position SEPARATOR ', '
         ) AS select_list,
         GROUP_CONCAT(
-            CONCAT(
-                't.`', REPLACE(column_name, '`', '``'), '` = s.`',
-                REPLACE(column_name, '`', '``'), '`'
+            IF(
+                copied,
+                CONCAT(
+                    't.`', REPLACE(column_name, '`', '``'), '` = s.`',
+                    REPLACE(column_name, '`', '``'), '`'
+                ),
+                NULL
             )
             ORDER BY ordinal_position SEPARATOR ', '
         ) AS assign_list,
@@ -251,10 +259,9 @@ BEGIN
             )
             ORDER BY ordinal_position SEPARATOR ' AND '
         ) AS equal_expression,
-        COALESCE(MAX(column_name = 'entry_date'), FALSE) AS has_entry_date
+        COALESCE(MAX(copied AND column_name = 'entry_date'), FALSE) AS has_entry_date
     INTO v_cols, v_select, v_assign, v_equal, v_entry_date
-    FROM lead_archive_source_columns
-    WHERE copied = 1;
+    FROM lead_archive_source_columns;
 
     -- Without transactions (MyISAM, Aria) nothing stops two calls from deleting the same
     -- lead between one's DELETE and its reading of what it deleted, and the counts would
