@@ -87,3 +87,22 @@ def test_ipv6_hosts() -> None:
     with pytest.raises(ConfigError, match="IPv6"):
         DatabaseURL.parse("mysql://gw:pw@2001:db8::1/a")
 
+
+def test_trusted_proxies_and_pool_timeout() -> None:
+    s = Settings.from_env(
+        {
+            "LEAD_ARCHIVE_DATABASE_URL": URL,
+            "LEAD_ARCHIVE_TRUSTED_PROXIES": " 10.0.0.5, 10.1.0.0/16 ,::1,",
+            "LEAD_ARCHIVE_POOL_TIMEOUT": "2.5",
+        }
+    )
+    assert [str(n) for n in s.trusted_proxies] == ["10.0.0.5/32", "10.1.0.0/16", "::1/128"]
+    assert s.pool_timeout == 2.5
+    defaults = Settings.from_env({"LEAD_ARCHIVE_DATABASE_URL": URL})
+    assert defaults.trusted_proxies == () and defaults.pool_timeout == 5.0
+    with pytest.raises(ConfigError, match=r"LEAD_ARCHIVE_TRUSTED_PROXIES: 'proxy\.local'"):
+        Settings.from_env(
+            {"LEAD_ARCHIVE_DATABASE_URL": URL, "LEAD_ARCHIVE_TRUSTED_PROXIES": "proxy.local"}
+        )
+    with pytest.raises(ConfigError, match="LEAD_ARCHIVE_POOL_TIMEOUT"):
+        Settings.from_env({"LEAD_ARCHIVE_DATABASE_URL": URL, "LEAD_ARCHIVE_POOL_TIMEOUT": "0"})
