@@ -108,3 +108,43 @@ def test_an_audit_table_of_an_earlier_version_gets_its_client_address(vdb: SyncD
     assert "client_address" in vdb.columns("lead_archive_audit")
     assert vdb.run(installer.install(vdb.conn)) == []
     assert vdb.run(installer.check(vdb.conn)) == []
+
+
+def test_the_gateway_move_returns_what_the_move_returns(vdb: SyncDB) -> None:
+    """lead_archive_gateway_move: the same result sets and the same errors as
+    lead_archive_move, with the actor found from the key and the client recorded."""
+    from asyncmy.errors import MySQLError
+
+    from gateway import auth
+
+    seed_leads(vdb, 4)
+    key = auth.new_key()
+    vdb.call("lead_archive_key_create", "crm", auth.key_hash(key))
+    direct = vdb.results(
+        "CALL lead_archive_move('archive', 'dba', 'r1', '[1, 2]', TRUE, TRUE, TRUE)"
+    )
+    through = vdb.results(
+        "CALL lead_archive_gateway_move('archive', %s, 'r2', '192.0.2.5', '[3, 4]', TRUE, TRUE,"
+        " TRUE)",
+        (auth.key_hash(key),),
+    )
+    assert [[row[1:] for row in rows] for rows in direct] == [
+        [row[1:] for row in rows] for rows in through
+    ]
+    assert [row[0] for row in through[-1]] == [3, 4]
+    errors = []
+    for sql, args in (
+        ("CALL lead_archive_move('archive', 'dba', 'r3', '[7, 8]', TRUE, TRUE, TRUE)", None),
+        (
+            "CALL lead_archive_gateway_move('archive', %s, 'r4', 'x', '[7, 8]', TRUE, TRUE, TRUE)",
+            (auth.key_hash(key),),
+        ),
+    ):
+        with pytest.raises(MySQLError) as info:
+            vdb.results(sql, args)
+        errors.append((info.value.args, getattr(info.value, "result_sets", None)))
+    assert errors[0] == errors[1]
+    assert str(errors[0][0][1]).startswith("leads_not_found:")
+    assert vdb.execute(
+        "SELECT actor, request_id, client_address FROM lead_archive_audit ORDER BY audit_id"
+    ) == [("dba", "r1", None), ("crm", "r2", "192.0.2.5")]
