@@ -1,6 +1,10 @@
 """The Starlette application. The data path reads top to bottom in :meth:`Gateway.move`:
 
 request → auth → office hours → content type, size → body → one CALL → response
+
+The client's address (for the throttle, the logs and the audit) is the peer's, unless the
+peer is a trusted proxy (``LEAD_ARCHIVE_TRUSTED_PROXIES``): uvicorn runs with its own
+forwarded-header handling off, and :class:`RequestContext` decides.
 """
 
 from __future__ import annotations
@@ -23,11 +27,11 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway import auth, logs, metrics
-from gateway.db import Database, Direction, LeadResult
+from gateway.db import GATEWAY_PROCEDURES, Database, Direction, LeadResult
 from gateway.errors import Problem
 from gateway.office_hours import Schedule
 from gateway.openapi import openapi_document
-from gateway.request import parse_body
+from gateway.request import parse_body, to_json
 from gateway.settings import Settings
 
 MAX_BODY_BYTES = 64 * 1024
@@ -57,11 +61,11 @@ class Gateway:
         self.settings = settings
         self.db = database
         self.now = now or (lambda: datetime.now(UTC))
-        self.throttle = auth.Throttle()
+        self.blocked = auth.BlockedClients()
         self._call_time: tuple[float, Schedule] | None = None
 
     async def move(self, request: Request, route: MoveRoute) -> Response:
-        user = await self.authenticate(request)
+        user, key_sha256 = await self.authenticate(request)
         request.state.user = user
         if route.office_hours:
             await self.refuse_in_office_hours()
@@ -69,30 +73,48 @@ class Gateway:
         move = parse_body(raw, route.flags, self.settings.max_leads)
         request.state.lead_count = len(move.lead_ids)
         started = time.perf_counter()
-        results = await self.db.move(
+        results = await self.db.gateway_move(
             route.direction,
             move.lead_ids,
             insert=move.insert,
             update=move.update,
             delete=move.delete,
-            actor=user,
+            key_sha256=key_sha256,
+            client=request.state.client,
             request_id=request.state.request_id,
         )
         metrics.CALL_SECONDS.labels(route.direction).observe(time.perf_counter() - started)
         return JSONResponse(success_body(route, results, request.state.request_id))
 
-    async def authenticate(self, request: Request) -> str:
-        client = request.client.host if request.client else "unknown"
-        wait = self.throttle.retry_after(client)
+    async def authenticate(self, request: Request) -> tuple[str, bytes]:
+        """(API user, key hash), else 401, or 429 for an address that failed too often.
+
+        The failures are counted in the database, per client address, for every worker and
+        host alike; a "blocked" answer is remembered here until it ends, so that refusing a
+        blocked address costs no database round trip."""
+        client: str = request.state.client
+        wait = self.blocked.retry_after(client)
         if wait is not None:
             raise Problem("too_many_requests", headers={"Retry-After": str(wait)})
         key = auth.key_from_header(request.headers.get("authorization"))
-        found = await self.db.authenticate(auth.key_hash(key)) if key else None
-        if key is None or found is None or not auth.same_hash(found[1], auth.key_hash(key)):
-            self.throttle.failed(client)
+        presented = auth.key_hash(key) if key else None
+        try:
+            found = await self.db.authenticate(presented, client)
+        except Problem:
+            if presented is None:  # a malformed key is refused whatever the database says
+                raise Problem("invalid_api_key", headers={"WWW-Authenticate": "Key"}) from None
+            raise
+        if found.blocked_for is not None:
+            self.blocked.block(client, found.blocked_for)
+            raise Problem("too_many_requests", headers={"Retry-After": str(found.blocked_for)})
+        if (
+            presented is None
+            or found.name is None
+            or found.key_sha256 is None
+            or not auth.same_hash(found.key_sha256, presented)
+        ):
             raise Problem("invalid_api_key", headers={"WWW-Authenticate": "Key"})
-        self.throttle.succeeded(client)
-        return found[0]
+        return found.name, presented
 
     async def refuse_in_office_hours(self) -> None:
         schedule = await self.office_hours()
@@ -119,13 +141,18 @@ class Gateway:
         return JSONResponse({"status": "alive"})
 
     async def readyz(self, request: Request) -> Response:
-        try:
-            problems = await self.db.check()
-        except Exception:
-            problems = ["database is unreachable"]
-        if problems:
-            problem = Problem("not_ready", extra={"problems": problems})
-            return JSONResponse(problem.body(request.state.request_id), status_code=503)
+        """Ready when the gateway's own account can do its work. The reason says what kind of
+        problem; which tables, columns or types is for ``lead-archive db check``."""
+        procedures = [
+            p
+            for p in GATEWAY_PROCEDURES
+            if p != "lead_archive_call_time" or self.settings.call_time_id is not None
+        ]
+        reason = await self.db.readiness(procedures)
+        if reason is not None:
+            request.state.code = "not_ready"
+            problem = Problem("not_ready", extra={"reason": reason})
+            return ProblemResponse(problem, request.state.request_id)
         return JSONResponse({"status": "ready"})
 
     async def metrics(self, request: Request) -> Response:
@@ -198,9 +225,20 @@ async def problem_response(request: Request, exc: Exception) -> Response:
         )
         problem = Problem("internal_error")
     request.state.code = problem.code
-    return JSONResponse(
-        problem.body(request.state.request_id), status_code=problem.status, headers=problem.headers
-    )
+    return ProblemResponse(problem, request.state.request_id)
+
+
+class ProblemResponse(JSONResponse):
+    """A catalogue answer. Rendered ASCII-only (a lone surrogate sent in a body is echoed as
+    its ``\\u`` escape) and with numbers beyond a float's range echoed as they were sent."""
+
+    def __init__(self, problem: Problem, request_id: str) -> None:
+        super().__init__(
+            problem.body(request_id), status_code=problem.status, headers=problem.headers
+        )
+
+    def render(self, content: Any) -> bytes:
+        return to_json(content).encode("ascii")
 
 
 async def guarded(request: Request, answer: Awaitable[Response]) -> Response:
@@ -213,26 +251,38 @@ async def guarded(request: Request, answer: Awaitable[Response]) -> Response:
 
 
 class RequestContext:
-    """Request id, security headers, the access log line and the request counter."""
+    """Request id, the client's address, security headers, the access log line and the
+    request counter; and the last resort for an error nothing else answered: a 500 from the
+    catalogue with the same headers, logged and counted as sent."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, trusted_proxies: auth.TrustedProxies = ()) -> None:
         self.app = app
+        self.trusted_proxies = trusted_proxies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        headers = scope["headers"]
+        incoming = dict(headers).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        client = auth.client_address(
+            (scope.get("client") or (None,))[0],
+            _header_values(headers, b"x-forwarded-for") if self.trusted_proxies else [],
+            _header_values(headers, b"forwarded") if self.trusted_proxies else [],
+            self.trusted_proxies,
+        )
         state = scope.setdefault("state", {})
-        state.update(request_id=request_id, code="ok", user=None, lead_count=None)
+        state.update(request_id=request_id, code="ok", user=None, lead_count=None, client=client)
         started = time.perf_counter()
         status = 500
+        response_started = False
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                response_started = True
                 message.setdefault("headers", [])
                 message["headers"] += [
                     (b"x-request-id", request_id.encode()),
@@ -243,6 +293,15 @@ class RequestContext:
 
         try:
             await self.app(scope, receive, send_with_headers)
+        except Exception as exc:
+            # by type only: its text could quote data
+            logs.event(
+                "unhandled error", logging.ERROR, request_id=request_id, error=type(exc).__name__
+            )
+            state["code"] = "internal_error"
+            if not response_started:
+                response = ProblemResponse(Problem("internal_error"), request_id)
+                await response(scope, receive, send_with_headers)
         finally:
             path = scope["path"]
             route = {
@@ -260,8 +319,12 @@ class RequestContext:
                 user=state["user"],
                 leads=state["lead_count"],
                 ms=round((time.perf_counter() - started) * 1000, 1),
-                client=(scope.get("client") or ("-",))[0],
+                client=client,
             )
+
+
+def _header_values(headers: list[tuple[bytes, bytes]], name: bytes) -> list[str]:
+    return [value.decode("latin-1") for key, value in headers if key == name]
 
 
 def create_app(
@@ -271,7 +334,11 @@ def create_app(
     now: Callable[[], datetime] | None = None,
 ) -> Starlette:
     assert settings.database_url is not None
-    db = database or Database(settings.database_url, pool_size=settings.pool_size)
+    db = database or Database(
+        settings.database_url,
+        pool_size=settings.pool_size,
+        acquire_timeout=settings.pool_timeout,
+    )
     gateway = Gateway(settings, db, now)
 
     @asynccontextmanager
@@ -297,11 +364,13 @@ def create_app(
         exception_handlers={
             Problem: problem_response,
             HTTPException: problem_response,
-            Exception: problem_response,
         },
         lifespan=lifespan,
     )
-    app.add_middleware(RequestContext)
+    # /vicidial/leads/archive/ is an unknown route like any other (404 from the catalogue),
+    # not a redirect to a Location built from the client's Host header
+    app.router.redirect_slashes = False
+    app.add_middleware(RequestContext, trusted_proxies=settings.trusted_proxies)
     app.state.gateway = gateway
     return app
 

@@ -266,6 +266,8 @@ def _grant(args: argparse.Namespace) -> int:
         return _db(_apply_grant)(args)
     for statement in statements:
         print(statement + ";")
+    for statement in installer.revoke_statements(settings.database_url.database, args.user):
+        print(f"-- an account granted by an earlier version: {statement};")
     return 0
 
 
@@ -373,6 +375,9 @@ def _serve(args: argparse.Namespace) -> int:
         access_log=False,
         log_config=uvicorn_log_config(),
         server_header=False,
+        # the gateway reads X-Forwarded-For / Forwarded itself, from trusted proxies only
+        # (LEAD_ARCHIVE_TRUSTED_PROXIES); uvicorn's own handling would believe any local peer
+        proxy_headers=False,
     )
     return 0
 

@@ -132,6 +132,7 @@ def run(*, leads: int, port: int, host: str, office_hours: bool) -> int:
             access_log=False,
             log_config=uvicorn_log_config(),
             server_header=False,
+            proxy_headers=False,  # as lead-archive serve: the gateway decides who the client is
         )
         announcing_server(config, ready).run()
     finally:

@@ -16,7 +16,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from gateway.db import execute_all
+from gateway.db import GATEWAY_PROCEDURES, execute_all
 from gateway.errors import LeadArchiveError, UnsupportedServer
 
 
@@ -39,15 +39,12 @@ ROUTINE_COMMENT = "lead-archive 1"
 MIN_MARIADB = (10, 3)
 MIN_MYSQL = (8, 0)
 LEAD_TABLES = ("vicidial_list", "vicidial_list_archive")
-# What the gateway's account may run: the move, the key check, the readiness report, the
-# call time of LEAD_ARCHIVE_CALL_TIME_ID. All are SQL SECURITY DEFINER; the account gets no
-# privilege on any table.
-GATEWAY_PROCEDURES = (
-    "lead_archive_move",
-    "lead_archive_authenticate",
-    "lead_archive_check",
-    "lead_archive_call_time",
-)
+# What the gateway's account may run (gateway.db.GATEWAY_PROCEDURES): the move through
+# lead_archive_gateway_move (the actor derived from the key), the key check and throttle, the
+# readiness report, the call time of LEAD_ARCHIVE_CALL_TIME_ID. All are SQL SECURITY DEFINER;
+# the account gets no privilege on any table. Earlier versions granted lead_archive_move
+# itself, with which the account could write any actor into the audit: grant() revokes it.
+NOT_FOR_GATEWAY = ("lead_archive_move",)
 
 
 def split_statements(text: str) -> list[str]:
@@ -334,6 +331,16 @@ def grant_statements(database: str, account: str) -> list[str]:
     ]
 
 
+def revoke_statements(database: str, account: str) -> list[str]:
+    """What an account granted by an earlier version must lose."""
+    user, host = parse_account(account)
+    schema = database.replace("`", "``")
+    return [
+        f"REVOKE EXECUTE ON PROCEDURE `{schema}`.`{name}` FROM '{user}'@'{host}'"
+        for name in NOT_FOR_GATEWAY
+    ]
+
+
 async def grant(conn: Any, database: str, account: str) -> list[str]:
     user, host = parse_account(account)
     rows = await query(
@@ -345,6 +352,20 @@ async def grant(conn: Any, database: str, account: str) -> list[str]:
             "IDENTIFIED BY '…' first"
         )
     statements = grant_statements(database, account)
+    held = await query(
+        conn,
+        "SELECT Routine_name FROM mysql.procs_priv WHERE User = %s AND Host = %s AND Db = %s"
+        " AND Routine_type = 'PROCEDURE' AND FIND_IN_SET('Execute', Proc_priv)",
+        (user, host, database),
+    )
+    held_names = {str(row[0]).lower() for row in held}
+    statements += [
+        statement
+        for name, statement in zip(
+            NOT_FOR_GATEWAY, revoke_statements(database, account), strict=True
+        )
+        if name in held_names
+    ]
     for statement in statements:
         await query(conn, statement)
     return statements

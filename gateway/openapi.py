@@ -149,6 +149,10 @@ def openapi_document(max_leads: int) -> dict[str, Any]:
         ("/metrics", "Prometheus metrics"),
     ):
         paths[path] = {"get": {"responses": {"200": {"description": what}}}}
+    paths["/readyz"]["get"]["responses"]["503"] = {
+        "description": "not ready: `code` not_ready and a generic `reason` (the details are "
+        "lead-archive db check's)"
+    }
     return {
         "openapi": "3.1.0",
         "info": {"title": "Lead Archive", "version": __version__},

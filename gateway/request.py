@@ -5,6 +5,7 @@ the contract's order. Knows nothing of HTTP or the database."""
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,15 @@ class MoveRequest:
 
 
 @dataclass(frozen=True)
+class JsonNumber:
+    """A number of the body beyond a float's range (``1e400`` would be an infinity, which
+    JSON cannot write back): kept as its text, so that it is refused as an invalid lead id
+    and echoed as it was sent."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Fault:
     code: str
     pointer: str
@@ -33,7 +43,10 @@ class Fault:
 def pointer(*parts: str | int) -> str:
     """An RFC 6901 JSON pointer in its URI fragment form: ``#/lead_ids/3``."""
     escaped = (str(p).replace("~", "~0").replace("/", "~1") for p in parts)
-    return "#" + "".join("/" + quote(p, safe="!$&'()*+,;=:@-._~") for p in escaped)
+    # a lone surrogate (JSON allows "\\ud800") is percent-encoded as its UTF-8-style bytes
+    return "#" + "".join(
+        "/" + quote(p, safe="!$&'()*+,;=:@-._~", errors="surrogatepass") for p in escaped
+    )
 
 
 def parse_body(raw: bytes, flags: tuple[str, ...], max_leads: int) -> MoveRequest:
@@ -134,7 +147,10 @@ def _load_object(raw: bytes) -> dict[str, Any]:
 
     try:
         body = json.loads(
-            raw.decode("utf-8"), object_pairs_hook=no_duplicates, parse_constant=no_constants
+            raw.decode("utf-8"),
+            object_pairs_hook=no_duplicates,
+            parse_constant=no_constants,
+            parse_float=_float,
         )
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         detail = "the body is not valid JSON"
@@ -153,6 +169,37 @@ def _load_object(raw: bytes) -> dict[str, Any]:
     return body
 
 
+def _float(text: str) -> float | JsonNumber:
+    value = float(text)
+    return value if math.isfinite(value) else JsonNumber(text)
+
+
+def to_json(value: Any, ensure_ascii: bool = True, separators: tuple[str, str] = (",", ":")) -> str:
+    """JSON text of a parsed body's values (or of an answer holding them): a
+    :class:`JsonNumber` as its text; with ``ensure_ascii`` a lone surrogate as its escape."""
+    try:
+        return json.dumps(value, ensure_ascii=ensure_ascii, allow_nan=False, separators=separators)
+    except TypeError:
+        pass
+    if isinstance(value, JsonNumber):
+        return value.text
+    item, key = separators
+    if isinstance(value, dict):
+        return (
+            "{"
+            + item.join(
+                to_json(str(k), ensure_ascii, separators)
+                + key
+                + to_json(v, ensure_ascii, separators)
+                for k, v in value.items()
+            )
+            + "}"
+        )
+    if isinstance(value, list | tuple):
+        return "[" + item.join(to_json(v, ensure_ascii, separators) for v in value) + "]"
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
 def _is_lead_id(item: Any) -> bool:
     return type(item) is int and 1 <= item <= MAX_LEAD_ID
 
@@ -165,6 +212,7 @@ def _kind(value: Any) -> str:
     return {
         int: "a number",
         float: "a number",
+        JsonNumber: "a number",
         str: "a string",
         list: "a list",
         dict: "an object",
@@ -172,5 +220,5 @@ def _kind(value: Any) -> str:
 
 
 def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
+    text = to_json(value, ensure_ascii=False, separators=(", ", ": "))
     return text if len(text) <= 40 else text[:37] + "..."

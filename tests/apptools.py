@@ -29,23 +29,47 @@ class Api:
         office_hours: str = "none",
         max_leads: int = 500,
         now: Callable[[], datetime] | None = None,
+        trusted_proxies: str = "",
+        pool_size: int = 4,
+        pool_timeout: float = 5.0,
+        add_key: bool = True,
     ) -> None:
         from zoneinfo import ZoneInfo
 
         self.db = db
+        # only what a test asks for beyond the defaults, so that the harness stays usable
+        # with an older gateway (to see a regression test fail there)
+        extra: dict[str, Any] = {}
+        if trusted_proxies:
+            extra["trusted_proxies"] = Settings.from_env(
+                {"LEAD_ARCHIVE_TRUSTED_PROXIES": trusted_proxies}, require_database=False
+            ).trusted_proxies
+        if pool_timeout != 5.0:
+            extra["pool_timeout"] = pool_timeout
         self.settings = Settings(
             database_url=db.url,
             office_hours=Schedule.parse(office_hours),
             timezone=ZoneInfo("UTC"),
             max_leads=max_leads,
+            pool_size=pool_size,
+            **extra,
         )
         self.loop = asyncio.new_event_loop()
-        self.database = Database(db.url, pool_size=4)
-        self.app = create_app(self.settings, database=self.database, now=now)
-        self.client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=self.app), base_url="http://gateway"
+        self.database = Database(
+            db.url,
+            pool_size=pool_size,
+            **({"acquire_timeout": pool_timeout} if "pool_timeout" in extra else {}),
         )
-        self.key = self.add_key("crm")
+        self.app = create_app(self.settings, database=self.database, now=now)
+        self.client = self.client_from("127.0.0.1")
+        self.key = self.add_key("crm") if add_key else ""
+
+    def client_from(self, peer: str) -> httpx.AsyncClient:
+        """A client whose TCP peer address the gateway sees as ``peer``."""
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app, client=(peer, 40000)),
+            base_url="http://gateway",
+        )
 
     def add_key(self, name: str) -> str:
         key = secrets.register(auth.new_key())
@@ -68,6 +92,7 @@ class Api:
         key: str | None = "default",
         headers: dict[str, str] | None = None,
         content: Any = None,
+        peer: str | None = None,
     ) -> httpx.Response:
         sent = {"content-type": "application/json"}
         if key == "default":
@@ -77,4 +102,12 @@ class Api:
         sent.update(headers or {})
         if content is None:
             content = body if isinstance(body, bytes) else json.dumps(body).encode()
+        if peer is not None:
+            return self.loop.run_until_complete(self._post_from(peer, path, sent, content))
         return self.request("POST", path, headers=sent, content=content)
+
+    async def _post_from(
+        self, peer: str, path: str, headers: dict[str, str], content: Any
+    ) -> httpx.Response:
+        async with self.client_from(peer) as client:
+            return await client.post(path, headers=headers, content=content)

@@ -352,11 +352,21 @@ def test_health_ready_metrics_openapi(api: Api) -> None:
     assert {"200", "400", "401", "403", "409", "413", "415", "429", "500", "503"} <= set(codes)
 
 
-def test_readyz_reports_drift(api: Api) -> None:
-    api.db.execute("ALTER TABLE vicidial_list_archive DROP COLUMN email")
+def test_regression_readyz_names_no_column_or_type(api: Api) -> None:
+    """The detail of a drift is for `lead-archive db check`, not for an unauthenticated
+    route: /readyz says not ready with a generic reason."""
+    api.db.execute(
+        "ALTER TABLE vicidial_list_archive DROP COLUMN email,"
+        " MODIFY called_since_last_reset ENUM('Y','N')"
+    )
     response = api.request("GET", "/readyz")
-    assert response.status_code == 503
-    assert any("email" in p for p in response.json()["problems"])
+    data = refused(api, response, 503, "not_ready")
+    assert data["reason"] == "the tables or procedures do not pass lead-archive db check"
+    text = response.text.lower()
+    for detail in ("email", "called_since_last_reset", "enum", "varchar", "vicidial_list"):
+        assert detail not in text, detail
+    metrics = api.request("GET", "/metrics").text
+    assert 'lead_archive_requests_total{code="not_ready",route="other"}' in metrics
 
 
 def test_unknown_route_and_method_answer_json(api: Api) -> None:
@@ -387,5 +397,182 @@ def test_office_hours_from_a_vicidial_call_time(vdb: SyncDB) -> None:
         api.app.state.gateway.settings = api.settings
         api.app.state.gateway._call_time = None
         refused(api, api.post(body()), 500, "internal_error")
+    finally:
+        api.close()
+
+
+# -- hardening ---------------------------------------------------------------------------------
+
+
+def test_regression_a_trailing_slash_is_an_unknown_route(api: Api, unchanged: None) -> None:
+    """It used to answer 307, with an empty body and a Location built from the Host header."""
+    response = api.post(body(), path="/vicidial/leads/archive/", headers={"host": "evil.example"})
+    refused(api, response, 404, "not_found")
+    assert "location" not in response.headers
+    response = api.post(body(), path="/vicidial/leads/dearchive/")
+    refused(api, response, 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    ("raw", "code", "echo"),
+    [
+        (b"[1e400]", "invalid_lead_ids", b'"lead_ids":[1e400]'),
+        (b"[-1e400]", "invalid_lead_ids", b'"lead_ids":[-1e400]'),
+        (b"[1, 2E+999]", "invalid_lead_ids", b'"lead_ids":[2E+999]'),
+        (b'["\\udc00"]', "invalid_lead_ids", b'"lead_ids":["\\udc00"]'),
+        (b'"\\ud800"', "invalid_lead_ids", b'"lead_ids":["\\ud800"]'),
+        (b'[1], "\\ud800": 1', "unknown_field", b'"pointer":"#/%ED%A0%80"'),
+    ],
+)
+def test_regression_numbers_out_of_range_and_lone_surrogates_are_400(
+    api: Api, unchanged: None, raw: bytes, code: str, echo: bytes
+) -> None:
+    """They used to answer 500: a float infinity or a lone surrogate cannot be written back."""
+    sent = b'{"insert_leads": true, "update_leads": true, "delete_leads": true, "lead_ids": '
+    response = api.post(sent + raw + b"}")
+    refused(api, response, 400, code)
+    assert echo in response.content
+
+
+def test_regression_an_unexpected_500_keeps_its_headers_log_and_count(
+    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An error nothing answered (here: writing the 401 fails) is a catalogue 500 with the
+    security headers, and the log line and the counter name what was sent."""
+    from gateway import metrics
+    from gateway.errors import Problem
+
+    real = Problem.body
+
+    def broken(self: Problem, request_id: str) -> dict[str, Any]:
+        if self.code == "invalid_api_key":
+            raise RuntimeError("writing the answer failed")
+        return real(self, request_id)
+
+    def count() -> float:
+        labels = {"route": "archive", "code": "internal_error"}
+        return metrics.REGISTRY.get_sample_value("lead_archive_requests_total", labels) or 0.0
+
+    monkeypatch.setattr(Problem, "body", broken)
+    before = count()
+    with caplog.at_level("INFO", logger="lead_archive"):
+        response = api.post(body(), key=None)
+    data = refused(api, response, 500, "internal_error")
+    assert set(data) == {"message", "http_code", "code", "request_id"}
+    fields = [getattr(r, "fields", {}) for r in caplog.records if r.getMessage() == "request"]
+    lines = [f for f in fields if f["request_id"] == data["request_id"]]
+    assert [(line["status"], line["code"]) for line in lines] == [(500, "internal_error")]
+    assert count() == before + 1
+
+
+def test_regression_a_busy_pool_answers_503_in_time(vdb: SyncDB) -> None:
+    """With every pooled connection held by calls waiting on a MyISAM lock, a bad key used to
+    wait as long as the lock (and /readyz with it): now 503 database_unavailable within the
+    pool timeout, /readyz within a few seconds on its own connection, /healthz at once."""
+    import asyncio
+    import time
+
+    from tests.dbtools import SyncDB as Connection
+
+    seed_leads(vdb, 4)
+    api = Api(vdb, pool_size=2, pool_timeout=1.0)
+    locker = Connection(vdb.url)
+    try:
+        locker.execute("LOCK TABLES vicidial_list WRITE")
+        stuck = [
+            asyncio.ensure_future(
+                api.client.post(
+                    "/vicidial/leads/archive",
+                    headers={"authorization": f"Key={api.key}", "content-type": "application/json"},
+                    json=body([i]),
+                    timeout=120,
+                ),
+                loop=api.loop,
+            )
+            for i in (1, 2)
+        ]
+        # both calls hold a pooled connection once they wait on the lock
+        waiting = 0
+        for _ in range(100):
+            api.loop.run_until_complete(asyncio.sleep(0.1))
+            waiting = vdb.value(
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST"
+                " WHERE DB = DATABASE()"
+                " AND (STATE LIKE 'Waiting for table%' OR STATE = 'User lock')"
+            )
+            if waiting >= 2:
+                break
+        assert waiting == 2
+
+        def timed(method: str, path: str, **kwargs: Any) -> tuple[httpx.Response, float]:
+            started = time.monotonic()
+            answer = api.loop.run_until_complete(
+                asyncio.wait_for(api.client.request(method, path, **kwargs), 15)
+            )
+            return answer, time.monotonic() - started
+
+        health, health_s = timed("GET", "/healthz")
+        bad, bad_s = timed(
+            "POST",
+            "/vicidial/leads/archive",
+            headers={"authorization": "Key=la_" + "D" * 43, "content-type": "application/json"},
+            json=body(),
+        )
+        ready, ready_s = timed("GET", "/readyz")
+        assert health.status_code == 200 and health_s < 1
+        refused(api, bad, 503, "database_unavailable")
+        assert int(bad.headers["retry-after"]) > 0
+        assert bad_s < 5
+        assert ready.status_code in (200, 503) and ready_s < 5
+        assert not any(task.done() for task in stuck), "the calls were still waiting"
+    finally:
+        locker.execute("UNLOCK TABLES")
+        locker.close()
+    done = api.loop.run_until_complete(asyncio.gather(*stuck))
+    assert [r.status_code for r in done] == [200, 200]
+    api.close()
+
+
+def test_forged_forwarding_headers_count_against_the_peer(api: Api) -> None:
+    """No trusted proxy (the default): 30 bad keys claiming 30 addresses are 30 failures of
+    the peer's one address."""
+    statuses = [
+        api.post(
+            body(),
+            key="la_" + "E" * 43,
+            headers={"x-forwarded-for": f"198.51.100.{i}", "forwarded": f"for=198.51.100.{i}"},
+        ).status_code
+        for i in range(30)
+    ]
+    assert statuses == [401] * 10 + [429] * 20
+
+
+def test_regression_one_address_failures_never_refuse_another_valid_key(vdb: SyncDB) -> None:
+    """Behind a trusted proxy each client is counted by the address the proxy saw; a peer
+    that is not a trusted proxy is counted by its own address, whatever it claims."""
+    seed_leads(vdb, 3)
+    api = Api(vdb, trusted_proxies="10.0.0.5, 10.0.1.0/24")
+    try:
+        bad = "la_" + "F" * 43
+        via_proxy = {"x-forwarded-for": "203.0.113.66, 198.51.100.1"}
+        for _ in range(10):
+            assert api.post(body(), key=bad, headers=via_proxy, peer="10.0.0.5").status_code == 401
+        # the failing client is refused, even with the right key
+        refused(api, api.post(body(), headers=via_proxy, peer="10.0.0.5"), 429, "too_many_requests")
+        # another client of the same proxy, and the proxy itself, are not
+        other = {"x-forwarded-for": "203.0.113.66, 198.51.100.2"}
+        assert api.post(body([1]), headers=other, peer="10.0.0.5").status_code == 200
+        assert api.post(body([2]), peer="10.0.0.5").status_code == 200
+        # an untrusted peer forging the blocked client's address is itself
+        forged = {"x-forwarded-for": "198.51.100.1", "forwarded": "for=198.51.100.1"}
+        assert api.post(body([3]), headers=forged, peer="192.0.2.7").status_code == 200
+        for _ in range(10):
+            api.post(body(), key=bad, headers={"x-forwarded-for": "198.51.100.2"}, peer="192.0.2.8")
+        assert api.post(body([3]), headers=other, peer="10.0.1.9").status_code == 400  # archived
+        assert vdb.execute("SELECT client_address FROM lead_archive_audit ORDER BY audit_id") == [
+            ("198.51.100.2",),
+            ("10.0.0.5",),
+            ("192.0.2.7",),
+        ]
     finally:
         api.close()

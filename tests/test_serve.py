@@ -3,6 +3,7 @@ contract holds over the wire."""
 
 from __future__ import annotations
 
+import json
 import re
 import ssl
 import subprocess
@@ -131,6 +132,111 @@ def test_serve_refuses_an_unknown_call_time(vdb: SyncDB) -> None:
     assert done.stderr.strip() == (
         "lead-archive: LEAD_ARCHIVE_CALL_TIME_ID: 'nope' is not in vicidial_call_times"
     )
+
+
+def _client(source: str) -> httpx.Client:
+    """A client whose connections come from ``source`` (any 127.x.y.z reaches 127.0.0.1)."""
+    return httpx.Client(transport=httpx.HTTPTransport(local_address=source), timeout=30)
+
+
+ARCHIVE_ONE = (
+    b'{"insert_leads": true, "update_leads": true, "delete_leads": false, "lead_ids": [1]}'
+)
+
+
+def test_regression_forwarded_headers_from_a_local_peer_are_not_believed(vdb: SyncDB) -> None:
+    """uvicorn believes X-Forwarded-For from 127.0.0.1 by default: 30 bad keys claiming 30
+    addresses never saw a 429, and 10 bad keys claiming someone else's address locked that
+    address out, valid key included."""
+    seed_leads(vdb, 2)
+    env = cli_env(vdb, LEAD_ARCHIVE_OFFICE_HOURS="none")
+    key = secrets.register(run_cli("keys", "create", "crm", env=env).stdout.split()[-1])
+    url = "/vicidial/leads/archive"
+    json_type = {"Content-Type": "application/json"}
+    bad = {**json_type, "Authorization": "Key=la_" + "G" * 43}
+    with serve(env) as served, _client("127.0.0.1") as local, _client("127.0.0.3") as victim:
+        statuses = [
+            local.post(
+                served.base + url,
+                headers={
+                    **bad,
+                    "X-Forwarded-For": f"198.51.100.{i}",
+                    "Forwarded": f"for=127.0.0.{i}",
+                },
+                content=b"{}",
+            ).status_code
+            for i in range(30)
+        ]
+        for _ in range(10):
+            local.post(served.base + url, headers={**bad, "X-Forwarded-For": "127.0.0.3"})
+        answer = victim.post(
+            served.base + url,
+            headers={**json_type, "Authorization": f"Key={key}"},
+            content=ARCHIVE_ONE,
+        )
+    assert statuses == [401] * 10 + [429] * 20
+    assert answer.status_code == 200, answer.text
+    clients = {
+        json.loads(line)["client"]
+        for line in served.stderr.splitlines()
+        if '"event": "request"' in line
+    }
+    assert clients == {"127.0.0.1", "127.0.0.3"}
+
+
+def test_trusted_proxy_headers_name_the_client(vdb: SyncDB) -> None:
+    seed_leads(vdb, 2)
+    env = cli_env(vdb, LEAD_ARCHIVE_OFFICE_HOURS="none", LEAD_ARCHIVE_TRUSTED_PROXIES="127.0.0.1")
+    key = secrets.register(run_cli("keys", "create", "crm", env=env).stdout.split()[-1])
+    url = "/vicidial/leads/archive"
+    good = {"Content-Type": "application/json", "Authorization": f"Key={key}"}
+    bad = {**good, "Authorization": "Key=la_" + "H" * 43}
+    with serve(env) as served, _client("127.0.0.1") as proxy:
+        for _ in range(10):
+            proxy.post(served.base + url, headers={**bad, "X-Forwarded-For": "198.51.100.1"})
+        blocked = proxy.post(
+            served.base + url, headers={**good, "X-Forwarded-For": "198.51.100.1"}, content=b"{}"
+        )
+        other = proxy.post(
+            served.base + url,
+            headers={**good, "Forwarded": 'for="[2001:db8::7]:4711"'},
+            content=ARCHIVE_ONE,
+        )
+    assert blocked.status_code == 429
+    assert other.status_code == 200, other.text
+    assert vdb.execute("SELECT actor, client_address FROM lead_archive_audit") == [
+        ("crm", "2001:db8::7")
+    ]
+
+
+def test_regression_the_throttle_holds_across_workers(vdb: SyncDB) -> None:
+    """Each worker counted its own failures: with two workers an address had about twice the
+    tries. The count is in the database now."""
+    seed_leads(vdb, 2)
+    env = cli_env(vdb, LEAD_ARCHIVE_OFFICE_HOURS="none")
+    key = secrets.register(run_cli("keys", "create", "crm", env=env).stdout.split()[-1])
+    url = "/vicidial/leads/archive"
+    good = {"Content-Type": "application/json", "Authorization": f"Key={key}"}
+    with serve(env, "--workers", "2") as served:
+        # a new connection each time, so that both workers take requests
+        failed = [
+            httpx.post(
+                served.base + url, headers={**good, "Authorization": "Key=la_" + "J" * 43}
+            ).status_code
+            for _ in range(10)
+        ]
+        after = [
+            httpx.post(served.base + url, headers=good, content=ARCHIVE_ONE).status_code
+            for _ in range(6)
+        ]
+    assert failed == [401] * 10
+    assert after == [429] * 6
+    pids = {
+        json.loads(line)["pid"]
+        for line in served.stderr.splitlines()
+        if '"event": "request"' in line
+    }
+    assert len(pids) == 2, "both workers answered"
 
 
 def _metric(text: str, name: str, **labels: str) -> float:
