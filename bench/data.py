@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gateway import installer
+from gateway.admin import installer
 from gateway.db import connect
 from gateway.dburl import DatabaseURL
-from gateway.demo import build
-from gateway.mariadb_server import PrivateServer, free_port
+from gateway.dev.demo import build
+from gateway.dev.mariadb_server import PrivateServer, free_port
 
 DATA = Path(__file__).resolve().parent / ".data"
 

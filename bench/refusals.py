@@ -29,8 +29,8 @@ from typing import Any
 import httpx
 
 from gateway.db import connect
-from gateway.demo import build
-from gateway.mariadb_server import PrivateServer, free_port
+from gateway.dev.demo import build
+from gateway.dev.mariadb_server import PrivateServer, free_port
 
 PATH = "/vicidial/leads/archive"
 BAD_KEY = "la_" + "x" * 43

@@ -41,7 +41,7 @@ from bench.archive_batch import PLAIN_COPY, PLAIN_DELETE, timed
 from bench.data import Dataset, open_dataset
 from bench.load import lua, rss_mb, wrk
 from gateway.db import call_procedure, connect
-from gateway.mariadb_server import free_port
+from gateway.dev.mariadb_server import free_port
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BATCH = 500

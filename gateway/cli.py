@@ -18,9 +18,11 @@ from typing import Any
 
 from asyncmy.errors import MySQLError
 
-from gateway import __version__, auth, installer
+from gateway import __version__
+from gateway.admin import installer
 from gateway.db import call_procedure, connect
 from gateway.errors import ConfigError, LeadArchiveError
+from gateway.http import auth
 from gateway.settings import Settings
 
 _USER_NAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
@@ -365,7 +367,7 @@ def _serve(args: argparse.Namespace) -> int:
         raise ConfigError("--workers must be at least 1")
     _private_metrics_dir()
     uvicorn.run(
-        "gateway.app:app_from_env",
+        "gateway.http.app:app_from_env",
         factory=True,
         host=args.host,
         port=args.port,
@@ -400,7 +402,7 @@ def _bulk(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from gateway import demo
+    from gateway.dev import demo
 
     if args.leads < 2:
         raise ConfigError("--leads must be at least 2")

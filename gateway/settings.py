@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from gateway.auth import TrustedProxies
 from gateway.dburl import DatabaseURL
 from gateway.errors import ConfigError
-from gateway.office_hours import Schedule
+from gateway.http.auth import TrustedProxies
+from gateway.http.office_hours import Schedule
 
 PROCEDURE_MAX_LEADS = 500
 
