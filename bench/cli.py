@@ -1,13 +1,14 @@
 """``python -m bench.suite``: every performance figure of Lead Archive, in one command.
 
     .venv/bin/python -m bench.suite [--sizes 100000,1000000,10000000] [--fresh] [--quick]
-                                    [--only P1,P3]
+                                    [--only P1,P3,D1] [dialer options]
 
 Needs Debian's ``percona-toolkit`` (pt-archiver) and ``wrk``; datasets are generated once in
 ``bench/.data`` (10,000,000 leads take several minutes and ~6 GB). Contenders are measured in
 the same run, alternating, several repetitions; medians, spreads and ratios are written to
 ``bench/results/<date>.json`` (after each figure) and ``.md``, then PNG plots beside them.
-Targets: :mod:`bench.targets`.
+Targets: :mod:`bench.targets`. D1 (the dialer's latency while each archiver runs) has its own
+options, below.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 
 from bench import plots, report
 from bench.data import open_dataset
-from bench.figures import FIGURES
+from bench.figures import FIGURES, dialer_impact
 from bench.figures.common import Context
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -40,12 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--only",
         default=",".join(FIGURES),
-        help="figures to measure, e.g. P3,P4 (the others are kept from the latest results "
+        help="figures to measure, e.g. P3,P4,D1 (the others are kept from the latest results "
         "file of the day)",
     )
     parser.add_argument(
         "--results", type=Path, default=RESULTS, help="folder of the results (bench/results)"
     )
+    dialer_impact.add_arguments(parser.add_argument_group("D1, dialer impact"))
     return parser
 
 

@@ -74,10 +74,41 @@ def concurrency(p5: dict[str, Any], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+def dialer_impact(d1: dict[str, Any], path: Path) -> None:
+    """Dialer p99 against leads/s, one point per archiver and engine; the idle windows' p99
+    (min-max) as a band per engine."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7.5, 5))
+    markers = {"MyISAM": "o", "InnoDB": "s"}
+    for n, (engine, run) in enumerate(d1.get("engines", {}).items()):
+        colour = f"C{n}"
+        idle = run["baseline"]["p99_noise"]
+        if idle.get("min") is not None:
+            ax.axhspan(idle["min"], idle["max"], color=colour, alpha=0.12)
+            ax.axhline(idle["median"], color=colour, linewidth=0.8, linestyle=":")
+        for phase in run["phases"]:
+            if not phase.get("ran"):
+                continue
+            x, y = phase["leads_per_second"], phase["dialer"]["all"]["p99"]
+            ax.scatter([x], [y], marker=markers.get(engine, "o"), color=colour)
+            ax.annotate(
+                phase["name"], (x, y), fontsize=7, xytext=(4, 3), textcoords="offset points"
+            )
+        ax.scatter([], [], marker=markers.get(engine, "o"), color=colour, label=engine)
+    ax.set_xlabel("leads archived per second")
+    ax.set_ylabel("dialer p99 while archiving (ms, from the scheduled time)")
+    ax.set_yscale("log")
+    ax.set_title("Dialer impact: p99 vs archiving rate (band: dialer alone, min-max)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
 DRAWERS = {
     "P4": ("latency-vs-size", latency_vs_size),
     "P3": ("throughput", throughput),
     "P5": ("concurrency", concurrency),
+    "D1": ("dialer-impact", dialer_impact),
 }
 
 
