@@ -92,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         for key in only:
             print(f"{key} …", flush=True)
             results[key] = FIGURES[key].measure(ctx)
+            if key == "D1" and args.dialer_phases and "D1" in previous:
+                results[key] = dialer_impact.merge(previous["D1"], results[key])
             report.write_json(results, json_path)  # each figure is kept as soon as measured
     finally:
         for data in myisam.values():

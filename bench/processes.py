@@ -38,8 +38,11 @@ class Gateway:
 
 
 @contextmanager
-def gateway(db_port: int, workers: int = 1, pool_size: int = 20) -> Iterator[Gateway]:
-    """``lead-archive serve`` on a free port, office hours off; stopped on exit."""
+def gateway(
+    db_port: int, workers: int = 1, pool_size: int = 20, log: Path | None = None
+) -> Iterator[Gateway]:
+    """``lead-archive serve`` on a free port, office hours off; stopped on exit. Its log
+    (JSON lines, no keys) goes to ``log`` when given."""
     env = {
         **os.environ,
         "LEAD_ARCHIVE_DATABASE_URL": database_url(db_port),
@@ -47,6 +50,7 @@ def gateway(db_port: int, workers: int = 1, pool_size: int = 20) -> Iterator[Gat
         "LEAD_ARCHIVE_POOL_SIZE": str(pool_size),
     }
     port = free_port()
+    sink = log.open("ab") if log is not None else None
     process = subprocess.Popen(
         [
             sys.executable,
@@ -59,8 +63,8 @@ def gateway(db_port: int, workers: int = 1, pool_size: int = 20) -> Iterator[Gat
             str(workers),
         ],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=sink or subprocess.DEVNULL,
+        stderr=sink or subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -76,6 +80,8 @@ def gateway(db_port: int, workers: int = 1, pool_size: int = 20) -> Iterator[Gat
     finally:
         process.terminate()
         process.wait()
+        if sink is not None:
+            sink.close()
 
 
 @dataclass

@@ -109,9 +109,8 @@ def add_arguments(group: Any) -> None:
     group.add_argument(
         "--dialer-phases",
         default="",
-        help="run only these phases (names, comma-separated; default all: "
-        + ", ".join(p.name for p in PHASES)
-        + ")",
+        help="run only these phases, merged into the day's D1 results (names, comma-separated;"
+        " default all: " + ", ".join(p.name for p in PHASES) + ")",
     )
     group.add_argument(
         "--dialer-phase",
@@ -332,7 +331,7 @@ def measure_engine(ctx: Context, engine: str, phases: Sequence[Phase]) -> dict[s
     ops_file = workdir / "dialer.tsv"
     run.status = workdir / "dialer.status"
     try:
-        with gateway(run.port) as gw:
+        with gateway(run.port, log=workdir / "gateway.log") as gw:
             reset(run, engine)
             process = subprocess.Popen(
                 [
@@ -416,6 +415,7 @@ def _phase(run: Run, engine: str, phase: Phase, base: str, idle: float) -> dict[
         "kind": phase.kind,
         "flags": list(phase.flags),
         "ran": False,
+        "measured_at": time.strftime("%Y-%m-%d %H:%M"),
     }
     if phase.kind.startswith("client-") and (refusal := client_rejects(phase.flags)):
         out["not_run"] = f"the client rejects {' '.join(phase.flags)}: {refusal}"
@@ -474,8 +474,33 @@ def measure(ctx: Context) -> dict[str, Any]:
     engines: dict[str, Any] = {}
     for engine in str(o.get("dialer_engines", "MyISAM,InnoDB")).split(","):
         phases = [p for p in chosen if engine in p.engines]
-        engines[engine] = measure_engine(ctx, engine, phases)
-    return {"engines": engines}
+        try:
+            engines[engine] = measure_engine(ctx, engine, phases)
+        except Exception as exc:  # the other engine's figures are kept
+            print(f"  D1 {engine} failed: {type(exc).__name__}: {exc}", flush=True)
+            engines[engine] = {"error": f"{type(exc).__name__}: {exc}", "phases": []}
+    return {"engines": {e: r for e, r in engines.items() if "error" not in r}} | {
+        "errors": {e: r["error"] for e, r in engines.items() if "error" in r}
+    }
+
+
+def merge(previous: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Phases measured again (``--dialer-phases``) replace those of the same name in the
+    day's results; the others are kept. Each phase carries its own idle baseline; the engine's
+    baseline stays the first run's, the new run's is kept beside it under ``reruns``."""
+    engines = dict(previous.get("engines", {}))
+    for engine, run in new.get("engines", {}).items():
+        old = engines.get(engine)
+        if old is None or old.get("leads") != run.get("leads"):
+            engines[engine] = run
+            continue
+        names = [p["name"] for p in run["phases"]]
+        phases = [p for p in old["phases"] if p["name"] not in names] + run["phases"]
+        order = {p.name: i for i, p in enumerate(PHASES)}
+        phases.sort(key=lambda p: order.get(p["name"], len(order)))
+        reruns = [*old.get("reruns", []), {"phases": names, "baseline": run["baseline"]}]
+        engines[engine] = {**old, "phases": phases, "reruns": reruns}
+    return {**previous, "engines": engines}
 
 
 def rows(r: dict[str, Any]) -> list[Row]:
