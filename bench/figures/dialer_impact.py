@@ -66,6 +66,7 @@ class Phase:
 PHASES = (
     Phase("client-direct", "client-direct"),
     Phase("client-http", "client-http"),
+    Phase("client-direct-parallel1", "client-direct", ("--parallel", "1")),
     Phase("client-direct-parallel4", "client-direct", ("--parallel", "4"), frozenset({"InnoDB"})),
     Phase("client-http-parallel4", "client-http", ("--parallel", "4"), frozenset({"InnoDB"})),
     Phase("client-direct-max-lock-20", "client-direct", ("--max-lock-ms", "20")),
