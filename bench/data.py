@@ -68,8 +68,9 @@ async def _refresh(url: DatabaseURL) -> None:
         conn.close()
 
 
-def open_dataset(engine: str, leads: int, *, fresh: bool = False) -> Dataset:
-    path = DATA / f"{engine}-{leads}"
+def open_dataset(engine: str, leads: int, *, fresh: bool = False, prefix: str = "") -> Dataset:
+    """``prefix`` keeps a benchmark that rewrites its tables apart from the others."""
+    path = DATA / f"{prefix}{engine}-{leads}"
     if fresh:
         shutil.rmtree(path, ignore_errors=True)
     meta_file = path / "dataset.json"
