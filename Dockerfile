@@ -1,6 +1,6 @@
 # The gateway image. Stage one builds the wheel (SQL included, as package data); stage two
 # installs the exact versions of requirements/runtime.txt (hashes checked), then the wheel
-# without resolving anything more. tests/test_wheel.py runs these RUN lines in fresh venvs:
+# without resolving anything more. tests/release/test_wheel.py runs these RUN lines in fresh venvs:
 # keep them to pip with paths relative to WORKDIR.
 FROM python:3.11-slim AS build
 WORKDIR /build

@@ -22,10 +22,10 @@ from typing import Any
 
 import asyncmy
 
-from gateway import installer
+from gateway.admin import installer
 from gateway.db import connect  # noqa: F401  (quiets asyncmy's warning log)
 from gateway.dburl import DatabaseURL
-from gateway.mariadb_server import PrivateServer
+from gateway.dev.mariadb_server import PrivateServer
 
 BATCH = 500
 # The contender without checks: the copy and the delete VICIdial's own script does.

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gateway import installer
+from gateway.admin import installer
 from gateway.db import connect
 from gateway.dburl import DatabaseURL
-from gateway.demo import build
-from gateway.mariadb_server import PrivateServer, free_port
+from gateway.dev.demo import build
+from gateway.dev.mariadb_server import PrivateServer, free_port
 
 DATA = Path(__file__).resolve().parent / ".data"
 
@@ -68,8 +68,9 @@ async def _refresh(url: DatabaseURL) -> None:
         conn.close()
 
 
-def open_dataset(engine: str, leads: int, *, fresh: bool = False) -> Dataset:
-    path = DATA / f"{engine}-{leads}"
+def open_dataset(engine: str, leads: int, *, fresh: bool = False, prefix: str = "") -> Dataset:
+    """``prefix`` keeps a benchmark that rewrites its tables apart from the others."""
+    path = DATA / f"{prefix}{engine}-{leads}"
     if fresh:
         shutil.rmtree(path, ignore_errors=True)
     meta_file = path / "dataset.json"

@@ -3,7 +3,7 @@
 Public API::
 
     from gateway import Settings, Problem, LeadArchiveError
-    from gateway.app import create_app
+    from gateway.http.app import create_app
 """
 
 from __future__ import annotations

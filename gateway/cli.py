@@ -18,9 +18,11 @@ from typing import Any
 
 from asyncmy.errors import MySQLError
 
-from gateway import __version__, auth, installer
+from gateway import __version__
+from gateway.admin import installer
 from gateway.db import call_procedure, connect
 from gateway.errors import ConfigError, LeadArchiveError
+from gateway.http import auth
 from gateway.settings import Settings
 
 _USER_NAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
@@ -266,6 +268,8 @@ def _grant(args: argparse.Namespace) -> int:
         return _db(_apply_grant)(args)
     for statement in statements:
         print(statement + ";")
+    for statement in installer.revoke_statements(settings.database_url.database, args.user):
+        print(f"-- an account granted by an earlier version: {statement};")
     return 0
 
 
@@ -363,7 +367,7 @@ def _serve(args: argparse.Namespace) -> int:
         raise ConfigError("--workers must be at least 1")
     _private_metrics_dir()
     uvicorn.run(
-        "gateway.app:app_from_env",
+        "gateway.http.app:app_from_env",
         factory=True,
         host=args.host,
         port=args.port,
@@ -373,6 +377,9 @@ def _serve(args: argparse.Namespace) -> int:
         access_log=False,
         log_config=uvicorn_log_config(),
         server_header=False,
+        # the gateway reads X-Forwarded-For / Forwarded itself, from trusted proxies only
+        # (LEAD_ARCHIVE_TRUSTED_PROXIES); uvicorn's own handling would believe any local peer
+        proxy_headers=False,
     )
     return 0
 
@@ -395,7 +402,7 @@ def _bulk(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from gateway import demo
+    from gateway.dev import demo
 
     if args.leads < 2:
         raise ConfigError("--leads must be at least 2")

@@ -44,6 +44,8 @@ CATALOGUE: dict[str, Entry] = {
     "unknown_field": Entry(400, "unknown field in request body"),
     "schema_mismatch": Entry(409, "{target} does not match {source}"),
     "leads_not_found": Entry(400, "specified lead_ids do not exist in {source}"),
+    "invalid_phone_number": Entry(400, "phone_number must hold 1 to 18 digits"),
+    "invalid_selection": Entry(400, "the selection cannot be read"),
     "user_exists": Entry(409, "this api user has an active key; revoke it first"),
     "not_found": Entry(404, "not found"),
     "method_not_allowed": Entry(405, "method not allowed"),

@@ -6,6 +6,7 @@ Every invalid value raises :class:`~gateway.errors.ConfigError` with one line na
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,7 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gateway.dburl import DatabaseURL
 from gateway.errors import ConfigError
-from gateway.office_hours import Schedule
+from gateway.http.auth import TrustedProxies
+from gateway.http.office_hours import Schedule
 
 PROCEDURE_MAX_LEADS = 500
 
@@ -27,6 +29,10 @@ class Settings:
     max_leads: int = PROCEDURE_MAX_LEADS
     call_time_id: str | None = None
     pool_size: int = 10
+    # seconds a request waits for a pooled connection before it is answered 503
+    pool_timeout: float = 5.0
+    # peers whose X-Forwarded-For / Forwarded headers are believed; none by default
+    trusted_proxies: TrustedProxies = ()
 
     @classmethod
     def from_env(
@@ -49,6 +55,8 @@ class Settings:
                 env, "LEAD_ARCHIVE_MAX_LEADS", PROCEDURE_MAX_LEADS, 1, PROCEDURE_MAX_LEADS
             ),
             pool_size=_int(env, "LEAD_ARCHIVE_POOL_SIZE", 10, 1, 200),
+            pool_timeout=_seconds(env, "LEAD_ARCHIVE_POOL_TIMEOUT", 5.0, 0.1, 60.0),
+            trusted_proxies=_networks(env.get("LEAD_ARCHIVE_TRUSTED_PROXIES", "")),
             call_time_id=_call_time_id(env.get("LEAD_ARCHIVE_CALL_TIME_ID", "")),
         )
 
@@ -81,6 +89,35 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low} and {high}, not {value}")
     return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low:g} and {high:g} seconds, not {raw}")
+    return value
+
+
+def _networks(raw: str) -> TrustedProxies:
+    """``10.0.0.5, 10.1.0.0/16, ::1`` → networks (an address is a network of one)."""
+    networks = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"LEAD_ARCHIVE_TRUSTED_PROXIES: {item!r} is not an address or a network"
+                " (10.0.0.5, 10.0.0.0/24, ::1)"
+            ) from None
+    return tuple(networks)
 
 
 def _call_time_id(raw: str) -> str | None:

@@ -22,7 +22,7 @@ The statement carries the ``ALGORITHM`` the server is expected to use when that 
 a table copy, so that the server refuses (changing nothing) rather than copies a table the DBA
 was told would not be copied.
 
-Like ``gateway.installer``, this module is the database adapter of a command line tool: the
+Like ``gateway.admin.installer``, this module is the database adapter of a command line tool: the
 statements it sends read ``information_schema`` and the archive, and the DDL it generates is
 printed for the DBA to review.
 """
@@ -35,9 +35,9 @@ from typing import Any
 
 from asyncmy.errors import MySQLError
 
+from gateway.admin.installer import parse_server_version
 from gateway.db import execute_all
 from gateway.errors import UnsupportedServer
-from gateway.installer import parse_server_version
 
 SOURCE = "vicidial_list"
 TARGET = "vicidial_list_archive"

@@ -10,7 +10,8 @@ Resolution order for the server:
 
 The procedure-level modules run against every server version selected with
 ``--mariadb-versions`` or ``LEAD_ARCHIVE_TEST_VERSIONS`` (``10.5,10.11,11.8,mysql-9.7``;
-default: all that are cached or can be fetched from Debian, see ``tests/mariadb_versions.py``);
+default: all that are cached or can be fetched from Debian, see
+``tests/support/mariadb_versions.py``);
 the others run against one.
 """
 
@@ -25,9 +26,9 @@ from collections.abc import Iterator
 import pytest
 
 from gateway.dburl import DatabaseURL
-from gateway.mariadb_server import MYSQL_SETTINGS, VICIDIAL_SETTINGS, PrivateServer
-from tests import mariadb_versions
-from tests.dbtools import SyncDB, build_vicidial
+from gateway.dev.mariadb_server import MYSQL_SETTINGS, VICIDIAL_SETTINGS, PrivateServer
+from tests.support import mariadb_versions
+from tests.support.dbtools import SyncDB, build_vicidial
 
 VERSIONED_MODULES = {
     "test_procedures",
@@ -83,11 +84,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(scope="session", autouse=True)
 def log_scan() -> Iterator[None]:
     """Every log line the gateway and the driver write during the whole run, scanned at the
-    end for keys, passwords and lead data (tests/secrets.py)."""
+    end for keys, passwords and lead data (tests/support/secrets.py)."""
     import logging
 
     from gateway.logs import JsonFormatter
-    from tests import secrets
+    from tests.support import secrets
 
     handler = secrets.CapturingHandler()
     handler.setFormatter(JsonFormatter())

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+from gateway.admin.installer import SQL_DIR
 from gateway.errors import BODY_CHECK_ORDER, CATALOGUE, Problem
-from gateway.installer import SQL_DIR
 
 CONTRACT_CODES = {
     "invalid_api_key": 401,

@@ -50,3 +50,59 @@ def test_dotenv(tmp_path: object) -> None:
     path = Path(str(tmp_path)) / ".env"
     path.write_text("# comment\nexport A='1'\nB=\"two\"\nC=three=3\n\n")
     assert read_dotenv(path) == {"A": "1", "B": "two", "C": "three=3"}
+
+
+@pytest.mark.parametrize("char", ["/", "#", "?", "@", ":", "%"])
+def test_regression_a_password_with_a_reserved_character(char: str) -> None:
+    """Percent-encoded, it works; written as is, it works or fails with a message that holds
+    no part of it (it used to say "Port could not be cast to integer value as 'Qz7'")."""
+    from urllib.parse import quote
+
+    password = f"Qz7{char}Wk9"
+    encoded = f"mysql://gw:{quote(password, safe='')}@db.example:3307/asterisk"
+    assert DatabaseURL.parse(encoded) == DatabaseURL("gw", password, "db.example", 3307, "asterisk")
+    for raw in (
+        f"mysql://gw:{password}@db.example:3307/asterisk",
+        f"mysql://gw:{password}@db.example/asterisk",
+        f"mysql://gw:{password}@localhost/asterisk?unix_socket=/run/m.sock",
+    ):
+        try:
+            url = Settings.from_env({"LEAD_ARCHIVE_DATABASE_URL": raw}).database_url
+        except ConfigError as exc:
+            assert "Qz7" not in str(exc) and "Wk9" not in str(exc), str(exc)
+            assert "percent-encoded" in str(exc)
+            continue
+        assert url is not None and url.password == password, (raw, url)
+
+
+def test_regression_a_bad_port_is_not_quoted() -> None:
+    for url in ("mysql://gw:Secr3t/x@db:port/asterisk", "mysql://gw:Secr3t@db:Secr3t/asterisk"):
+        with pytest.raises(ConfigError) as info:
+            DatabaseURL.parse(url)
+        assert "Secr3t" not in str(info.value)
+
+
+def test_ipv6_hosts() -> None:
+    assert DatabaseURL.parse("mysql://gw:pw@[2001:db8::1]:3307/a").host == "2001:db8::1"
+    with pytest.raises(ConfigError, match="IPv6"):
+        DatabaseURL.parse("mysql://gw:pw@2001:db8::1/a")
+
+
+def test_trusted_proxies_and_pool_timeout() -> None:
+    s = Settings.from_env(
+        {
+            "LEAD_ARCHIVE_DATABASE_URL": URL,
+            "LEAD_ARCHIVE_TRUSTED_PROXIES": " 10.0.0.5, 10.1.0.0/16 ,::1,",
+            "LEAD_ARCHIVE_POOL_TIMEOUT": "2.5",
+        }
+    )
+    assert [str(n) for n in s.trusted_proxies] == ["10.0.0.5/32", "10.1.0.0/16", "::1/128"]
+    assert s.pool_timeout == 2.5
+    defaults = Settings.from_env({"LEAD_ARCHIVE_DATABASE_URL": URL})
+    assert defaults.trusted_proxies == () and defaults.pool_timeout == 5.0
+    with pytest.raises(ConfigError, match=r"LEAD_ARCHIVE_TRUSTED_PROXIES: 'proxy\.local'"):
+        Settings.from_env(
+            {"LEAD_ARCHIVE_DATABASE_URL": URL, "LEAD_ARCHIVE_TRUSTED_PROXIES": "proxy.local"}
+        )
+    with pytest.raises(ConfigError, match="LEAD_ARCHIVE_POOL_TIMEOUT"):
+        Settings.from_env({"LEAD_ARCHIVE_DATABASE_URL": URL, "LEAD_ARCHIVE_POOL_TIMEOUT": "0"})

@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from gateway.db_monitor import Monitor
+from gateway.db.monitor import Monitor
 from gateway.dburl import DatabaseURL
 from gateway.errors import ConfigError
 

@@ -1,0 +1,1 @@
+"""Administration: install and check the procedures, grants, API keys, a drifted archive."""

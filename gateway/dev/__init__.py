@@ -1,0 +1,1 @@
+"""Development tools: the demo, a private MariaDB/MySQL server, VICIdial sample data."""

@@ -1,0 +1,170 @@
+"""The OpenAPI 3.1 description of the gateway, built from the error catalogue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway import __version__
+from gateway.errors import CATALOGUE
+
+_ROUTE_CODES = {
+    "archive": [c for c in CATALOGUE if c not in {"not_ready", "not_found", "method_not_allowed"}],
+    "dearchive": [
+        c
+        for c in CATALOGUE
+        if c
+        not in {
+            "not_ready",
+            "not_found",
+            "method_not_allowed",
+            "office_hours",
+            "invalid_update_leads",
+        }
+    ],
+}
+
+
+TABLES = {
+    "archive": ("vicidial_list", "vicidial_list_archive"),
+    "dearchive": ("vicidial_list_archive", "vicidial_list"),
+}
+
+
+def _body(flags: list[str], max_leads: int) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": [*flags, "lead_ids"],
+        "properties": {
+            **{f: {"type": "boolean"} for f in flags},
+            "lead_ids": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": max_leads,
+                "uniqueItems": True,
+                "items": {"type": "integer", "minimum": 1, "maximum": 4294967295},
+            },
+        },
+    }
+
+
+def _success(with_update: bool) -> dict[str, Any]:
+    lead = {
+        "lead_id": {"type": "integer"},
+        "inserted": {"type": "boolean"},
+        "deleted": {"type": "boolean"},
+        "reason": {"type": ["string", "null"], "enum": [None, "mismatch", "not_archived", "busy"]},
+    }
+    counts = ["select_count", "insert_count", "delete_count", "kept_count"]
+    if with_update:
+        lead["updated"] = {"type": "boolean"}
+        counts.append("update_count")
+    return {
+        "type": "object",
+        "required": ["message", "http_code", "request_id", "leads", *counts],
+        "properties": {
+            "message": {"const": "lead_ids batch was successfully processed"},
+            "http_code": {"const": 200},
+            "code": {"const": "ok"},
+            "request_id": {"type": "string"},
+            **{c: {"type": "integer"} for c in counts},
+            "leads": {"type": "array", "items": {"type": "object", "properties": lead}},
+        },
+    }
+
+
+def _problems(codes: list[str], max_leads: int, source: str, target: str) -> dict[str, Any]:
+    by_status: dict[int, list[str]] = {}
+    for code in codes:
+        by_status.setdefault(CATALOGUE[code].status, []).append(code)
+    out: dict[str, Any] = {}
+    for status, names in sorted(by_status.items()):
+        out[str(status)] = {
+            "description": ", ".join(names),
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["message", "http_code", "code", "request_id"],
+                        "properties": {
+                            "message": {
+                                "enum": [
+                                    CATALOGUE[n].message.format(
+                                        max_leads=max_leads,
+                                        source=source,
+                                        target=target,
+                                    )
+                                    for n in names
+                                ]
+                            },
+                            "http_code": {"const": status},
+                            "code": {"enum": names},
+                            "request_id": {"type": "string"},
+                            "lead_errors": {"type": "integer"},
+                            "lead_ids": {"type": "array"},
+                            "errors": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "properties": {
+                                        "pointer": {"type": "string"},
+                                        "detail": {"type": "string"},
+                                    },
+                                },
+                            },
+                        },
+                    }
+                }
+            },
+        }
+    return out
+
+
+def openapi_document(max_leads: int) -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    for name, flags in (
+        ("archive", ["insert_leads", "update_leads", "delete_leads"]),
+        ("dearchive", ["insert_leads", "delete_leads"]),
+    ):
+        paths[f"/vicidial/leads/{name}"] = {
+            "post": {
+                "operationId": f"{name}_leads",
+                "security": [{"apiKey": []}],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _body(flags, max_leads)}},
+                },
+                "responses": {
+                    "200": {
+                        "description": "processed",
+                        "content": {"application/json": {"schema": _success(name == "archive")}},
+                    },
+                    **_problems(_ROUTE_CODES[name], max_leads, *TABLES[name]),
+                },
+            }
+        }
+    for path, what in (
+        ("/healthz", "process alive"),
+        ("/readyz", "database ready"),
+        ("/metrics", "Prometheus metrics"),
+    ):
+        paths[path] = {"get": {"responses": {"200": {"description": what}}}}
+    paths["/readyz"]["get"]["responses"]["503"] = {
+        "description": "not ready: `code` not_ready and a generic `reason` (the details are "
+        "lead-archive db check's)"
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Lead Archive", "version": __version__},
+        "components": {
+            "securitySchemes": {
+                "apiKey": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": "Key=<key>",
+                }
+            }
+        },
+        "paths": paths,
+    }
