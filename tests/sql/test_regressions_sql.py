@@ -24,12 +24,12 @@ from typing import Any
 import pytest
 from asyncmy.errors import MySQLError
 
-from gateway import installer
+from gateway.admin import installer
 from gateway.dburl import DatabaseURL
-from gateway.mariadb_server import PrivateServer
-from tests import mariadb_versions, secrets
-from tests.dbtools import SyncDB, build_vicidial, insert_leads, make_lead, seed_leads
-from tests.processes import cli_env, run_cli
+from gateway.dev.mariadb_server import PrivateServer
+from tests.support import mariadb_versions, secrets
+from tests.support.dbtools import SyncDB, build_vicidial, insert_leads, make_lead, seed_leads
+from tests.support.processes import cli_env, run_cli
 
 WORK_TABLES = (
     "lead_archive_request",
@@ -509,15 +509,15 @@ def test_generated_by_other_expressions_keeps_the_leads(vdb: SyncDB) -> None:
 
 def engine_available(admin: SyncDB, engine: str) -> bool:
     supported = {str(text(r[0])).upper(): str(text(r[1])) for r in admin.execute("SHOW ENGINES")}
-    if supported.get(engine) not in ("YES", "DEFAULT") and engine == "BLACKHOLE":
-        if is_mysql(admin):
-            return False
-        try:
+    if supported.get(engine.upper()) in ("YES", "DEFAULT"):
+        return True
+    if engine == "BLACKHOLE" and not is_mysql(admin):
+        try:  # a plugin in MariaDB's packages, not always loaded
             admin.execute("INSTALL SONAME 'ha_blackhole'")
         except MySQLError:
             return False
         return True
-    return supported.get(engine) in ("YES", "DEFAULT")
+    return False
 
 
 @pytest.mark.parametrize("engine", ["MEMORY", "BLACKHOLE"])
@@ -1244,7 +1244,7 @@ def test_procedures_under_session_settings_and_column_types(
 def test_http_answers_for_engines_reused_ids_and_leads_in_flight(vdb: SyncDB) -> None:
     """The same core behind POST /vicidial/leads/archive: a non-durable archive is a 409
     schema_mismatch naming the engine; a reused id and a lead in flight are kept."""
-    from tests.apptools import CONTRACT_BODY, Api
+    from tests.support.apptools import CONTRACT_BODY, Api
 
     seed_leads(vdb, 4)
     vdb.execute("UPDATE vicidial_list SET entry_date = '2019-05-05 10:00:00' WHERE lead_id = 1")
