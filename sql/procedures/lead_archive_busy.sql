@@ -8,7 +8,7 @@
 -- p_busy: ' OR EXISTS (...)' per table, LEADID standing for the lead_id column of the statement
 -- that uses it ('' when none exists). A busy table hidden by a TEMPORARY table of this session
 -- adds a row to lead_archive_problems (lead_archive_shadowed).
--- Session: as lead_archive_shadowed (nothing left behind).
+-- Session: nothing left behind.
 SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';
 
 DROP PROCEDURE IF EXISTS lead_archive_busy;
@@ -22,8 +22,6 @@ SQL SECURITY DEFINER
 COMMENT 'lead-archive 1'
 BEGIN
     DECLARE v_tables TEXT DEFAULT '';
-    DECLARE v_table VARCHAR(64) CHARACTER SET utf8mb3 COLLATE utf8mb3_general_ci;
-    DECLARE v_shadowed BOOLEAN DEFAULT FALSE;
 
     -- MariaDB 11.2+ lists the session's temporary tables here too (TABLE_TYPE 'TEMPORARY')
     SELECT
@@ -60,14 +58,6 @@ BEGIN
             'vicidial_hci_reserve'
         );
 
-    WHILE v_tables != '' DO
-        SET v_table = SUBSTRING_INDEX(v_tables, ',', 1);
-        SET v_tables = SUBSTRING(v_tables, CHAR_LENGTH(v_table) + 2);
-        CALL lead_archive_shadowed(v_table, v_shadowed);
-        IF v_shadowed THEN
-            INSERT INTO lead_archive_problems (column_name, problem)
-            VALUES ('', CONCAT('a TEMPORARY table hides ', v_table));
-        END IF;
-    END WHILE;
+    CALL lead_archive_shadowed(v_tables);
 END//
 DELIMITER ;

@@ -35,7 +35,6 @@ SQL SECURITY DEFINER
 COMMENT 'lead-archive 1'
 BEGIN
     DECLARE v_taken BOOLEAN DEFAULT FALSE;
-    DECLARE v_shadowed BOOLEAN DEFAULT FALSE;
     DECLARE v_engine VARCHAR(64);
     DECLARE v_table_type VARCHAR(64);
 
@@ -93,16 +92,7 @@ BEGIN
         SET v_taken = FALSE;
     END LOOP;
 
-    CALL lead_archive_shadowed(p_source, v_shadowed);
-    IF v_shadowed THEN
-        INSERT INTO lead_archive_problems (column_name, problem)
-        VALUES ('', CONCAT('a TEMPORARY table hides ', p_source));
-    END IF;
-    CALL lead_archive_shadowed(p_target, v_shadowed);
-    IF v_shadowed THEN
-        INSERT INTO lead_archive_problems (column_name, problem)
-        VALUES ('', CONCAT('a TEMPORARY table hides ', p_target));
-    END IF;
+    CALL lead_archive_shadowed(CONCAT(p_source, ',', p_target));
 
     IF NOT EXISTS (SELECT 1 FROM lead_archive_problems) THEN
         INSERT INTO lead_archive_source_columns (

@@ -64,7 +64,6 @@ BEGIN
     DECLARE v_assign LONGTEXT;
     DECLARE v_equal LONGTEXT;
     DECLARE v_busy LONGTEXT DEFAULT '';
-    DECLARE v_shadowed BOOLEAN DEFAULT FALSE;
     DECLARE v_entry_date BOOLEAN DEFAULT FALSE;
     DECLARE v_count INT;
     DECLARE v_requested INT;
@@ -188,11 +187,7 @@ BEGIN
     -- hidden by a temporary table of the session (the busy tables: lead_archive_busy). LEADID
     -- in v_busy stands for the lead_id column of the statement using the expression.
     CALL lead_archive_guard(v_source, v_target);
-    CALL lead_archive_shadowed('lead_archive_audit', v_shadowed);
-    IF v_shadowed THEN
-        INSERT INTO lead_archive_problems (column_name, problem)
-        VALUES ('', 'a TEMPORARY table hides lead_archive_audit');
-    END IF;
+    CALL lead_archive_shadowed('lead_archive_audit');
     IF p_direction = 'archive' THEN
         CALL lead_archive_busy(v_busy);
     END IF;
