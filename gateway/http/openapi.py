@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from gateway import __version__
-from gateway.errors import CATALOGUE
+from gateway.contract import MAX_LEAD_ID, ROUTES
+from gateway.errors import CATALOGUE, Code
 
 _ROUTE_CODES = {
     "archive": [c for c in CATALOGUE if c not in {"not_ready", "not_found", "method_not_allowed"}],
@@ -24,13 +25,7 @@ _ROUTE_CODES = {
 }
 
 
-TABLES = {
-    "archive": ("vicidial_list", "vicidial_list_archive"),
-    "dearchive": ("vicidial_list_archive", "vicidial_list"),
-}
-
-
-def _body(flags: list[str], max_leads: int) -> dict[str, Any]:
+def _body(flags: tuple[str, ...], max_leads: int) -> dict[str, Any]:
     return {
         "type": "object",
         "additionalProperties": False,
@@ -42,7 +37,7 @@ def _body(flags: list[str], max_leads: int) -> dict[str, Any]:
                 "minItems": 1,
                 "maxItems": max_leads,
                 "uniqueItems": True,
-                "items": {"type": "integer", "minimum": 1, "maximum": 4294967295},
+                "items": {"type": "integer", "minimum": 1, "maximum": MAX_LEAD_ID},
             },
         },
     }
@@ -73,8 +68,8 @@ def _success(with_update: bool) -> dict[str, Any]:
     }
 
 
-def _problems(codes: list[str], max_leads: int, source: str, target: str) -> dict[str, Any]:
-    by_status: dict[int, list[str]] = {}
+def _problems(codes: list[Code], max_leads: int, source: str, target: str) -> dict[str, Any]:
+    by_status: dict[int, list[Code]] = {}
     for code in codes:
         by_status.setdefault(CATALOGUE[code].status, []).append(code)
     out: dict[str, Any] = {}
@@ -122,24 +117,24 @@ def _problems(codes: list[str], max_leads: int, source: str, target: str) -> dic
 
 def openapi_document(max_leads: int) -> dict[str, Any]:
     paths: dict[str, Any] = {}
-    for name, flags in (
-        ("archive", ["insert_leads", "update_leads", "delete_leads"]),
-        ("dearchive", ["insert_leads", "delete_leads"]),
-    ):
-        paths[f"/vicidial/leads/{name}"] = {
+    for route in ROUTES.values():
+        name = route.direction
+        paths[route.path] = {
             "post": {
                 "operationId": f"{name}_leads",
                 "security": [{"apiKey": []}],
                 "requestBody": {
                     "required": True,
-                    "content": {"application/json": {"schema": _body(flags, max_leads)}},
+                    "content": {"application/json": {"schema": _body(route.flags, max_leads)}},
                 },
                 "responses": {
                     "200": {
                         "description": "processed",
-                        "content": {"application/json": {"schema": _success(name == "archive")}},
+                        "content": {
+                            "application/json": {"schema": _success("update_leads" in route.flags)}
+                        },
                     },
-                    **_problems(_ROUTE_CODES[name], max_leads, *TABLES[name]),
+                    **_problems(_ROUTE_CODES[name], max_leads, route.source, route.target),
                 },
             }
         }

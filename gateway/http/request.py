@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from gateway.errors import BODY_CHECK_ORDER, Problem
-
-MAX_LEAD_ID = 4_294_967_295
+from gateway.contract import MAX_LEAD_ID
+from gateway.errors import BODY_CHECK_ORDER, Code, Problem, is_code
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,7 @@ class JsonNumber:
 
 @dataclass(frozen=True)
 class Fault:
-    code: str
+    code: Code
     pointer: str
     detail: str
 
@@ -59,7 +58,9 @@ def parse_body(raw: bytes, flags: tuple[str, ...], max_leads: int) -> MoveReques
             state = (
                 "is missing" if flag not in body else f"must be true or false, not {_kind(value)}"
             )
-            faults.append(Fault(f"invalid_{flag}", pointer(flag), f"{flag} {state}"))
+            code = f"invalid_{flag}"
+            assert is_code(code), code  # every flag of a route has its code in the catalogue
+            faults.append(Fault(code, pointer(flag), f"{flag} {state}"))
 
     raw_ids = body.get("lead_ids")
     bad_items: list[Any] = []

@@ -23,9 +23,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gateway.contract import MAX_LEAD_ID
 from gateway.errors import CATALOGUE, Problem
 from gateway.http import auth
-from gateway.http.request import MAX_LEAD_ID, parse_body
+from gateway.http.request import parse_body
 from tests.support import secrets
 from tests.support.apptools import Api
 from tests.support.dbtools import SyncDB, seed_leads
