@@ -87,6 +87,7 @@ SIGNAL_EXTRAS: dict[str, Callable[[str, Direction, Details], dict[str, Any]]] = 
     "invalid_lead_ids": _nothing,
     "too_many_lead_ids": _nothing,
     "database_unavailable": _nothing,
+    "invalid_phone_number": _nothing,
     "invalid_api_key": _nothing,  # lead_archive_gateway_move: the key was revoked meanwhile
 }
 HEADERS: dict[str, dict[str, str]] = {

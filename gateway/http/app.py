@@ -26,20 +26,22 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway import logs
-from gateway.contract import MAX_BODY_BYTES, ROUTES
+from gateway.contract import LOOKUP_LIMIT, LOOKUP_PATH, MAX_BODY_BYTES, ROUTES
 from gateway.contract import Route as MoveRoute
 from gateway.db import GATEWAY_PROCEDURES, Database, LeadResult
 from gateway.errors import Code, Problem
 from gateway.http import auth, metrics
 from gateway.http.office_hours import Schedule
 from gateway.http.openapi import openapi_document
-from gateway.http.request import parse_body, to_json
+from gateway.http.request import parse_body, parse_lookup_body, to_json
 from gateway.settings import Settings
 
 CALL_TIME_TTL = 300.0
 SUCCESS_MESSAGE = "lead_ids batch was successfully processed"
+LOOKUP_MESSAGE = "archived leads with this phone number"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-ROUTE_LABELS = {route.path: route.direction for route in ROUTES.values()}  # metrics' `route`
+# metrics' `route` label
+ROUTE_LABELS = {**{route.path: route.direction for route in ROUTES.values()}, LOOKUP_PATH: "lookup"}
 
 
 class Gateway:
@@ -73,6 +75,30 @@ class Gateway:
         )
         metrics.CALL_SECONDS.labels(route.direction).observe(time.perf_counter() - started)
         return JSONResponse(success_body(route, results, request.state.request_id))
+
+    async def lookup(self, request: Request) -> Response:
+        """Which archived leads have this phone number? Same key, any hour, read only."""
+        user, _ = await self.authenticate(request)
+        request.state.user = user
+        phone_number = parse_lookup_body(await read_body(request))
+        found = await self.db.lookup(phone_number, LOOKUP_LIMIT + 1)
+        leads = [
+            {"lead_id": f.lead_id, "list_id": f.list_id, "status": f.status,
+             "modify_date": f.modify_date}
+            for f in found[:LOOKUP_LIMIT]
+        ]  # fmt: skip
+        request.state.lead_count = len(leads)
+        return JSONResponse(
+            {
+                "message": LOOKUP_MESSAGE,
+                "http_code": 200,
+                "code": "ok",
+                "request_id": request.state.request_id,
+                "count": len(leads),
+                "more": len(found) > LOOKUP_LIMIT,
+                "leads": leads,
+            }
+        )
 
     async def authenticate(self, request: Request) -> tuple[str, bytes]:
         """(API user, key hash), else 401, or 429 for an address that failed too often.
@@ -332,9 +358,13 @@ def create_app(
 
         return endpoint
 
+    async def lookup(request: Request) -> Response:
+        return await guarded(request, gateway.lookup(request))
+
     app = Starlette(
         routes=[
             *(Route(r.path, mover(r), methods=["POST"]) for r in ROUTES.values()),
+            Route(LOOKUP_PATH, lookup, methods=["POST"]),
             Route("/healthz", gateway.healthz, methods=["GET"]),
             Route("/readyz", gateway.readyz, methods=["GET"]),
             Route("/metrics", gateway.metrics, methods=["GET"]),

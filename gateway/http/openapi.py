@@ -5,24 +5,35 @@ from __future__ import annotations
 from typing import Any
 
 from gateway import __version__
-from gateway.contract import MAX_LEAD_ID, ROUTES
+from gateway.contract import LOOKUP_LIMIT, LOOKUP_PATH, MAX_LEAD_ID, ROUTES
 from gateway.errors import CATALOGUE, Code
 
+# Codes no move route answers: other routes' and the command line's
+_NOT_MOVES = {
+    "not_ready",
+    "not_found",
+    "method_not_allowed",
+    "invalid_phone_number",
+    "invalid_selection",
+    "user_exists",
+}
 _ROUTE_CODES = {
-    "archive": [c for c in CATALOGUE if c not in {"not_ready", "not_found", "method_not_allowed"}],
+    "archive": [c for c in CATALOGUE if c not in _NOT_MOVES],
     "dearchive": [
-        c
-        for c in CATALOGUE
-        if c
-        not in {
-            "not_ready",
-            "not_found",
-            "method_not_allowed",
-            "office_hours",
-            "invalid_update_leads",
-        }
+        c for c in CATALOGUE if c not in _NOT_MOVES | {"office_hours", "invalid_update_leads"}
     ],
 }
+_LOOKUP_CODES: list[Code] = [
+    "invalid_api_key",
+    "too_many_requests",
+    "unsupported_media_type",
+    "payload_too_large",
+    "malformed_json",
+    "invalid_phone_number",
+    "unknown_field",
+    "database_unavailable",
+    "internal_error",
+]
 
 
 def _body(flags: tuple[str, ...], max_leads: int) -> dict[str, Any]:
@@ -64,6 +75,31 @@ def _success(with_update: bool) -> dict[str, Any]:
             "request_id": {"type": "string"},
             **{c: {"type": "integer"} for c in counts},
             "leads": {"type": "array", "items": {"type": "object", "properties": lead}},
+        },
+    }
+
+
+def _lookup_success() -> dict[str, Any]:
+    lead = {
+        "lead_id": {"type": "integer"},
+        "list_id": {"type": "integer"},
+        "status": {"type": ["string", "null"]},
+        "modify_date": {"type": "string"},
+    }
+    return {
+        "type": "object",
+        "required": ["message", "http_code", "code", "request_id", "count", "more", "leads"],
+        "properties": {
+            "http_code": {"const": 200},
+            "code": {"const": "ok"},
+            "request_id": {"type": "string"},
+            "count": {"type": "integer", "maximum": LOOKUP_LIMIT},
+            "more": {"type": "boolean"},
+            "leads": {
+                "type": "array",
+                "maxItems": LOOKUP_LIMIT,
+                "items": {"type": "object", "properties": lead},
+            },
         },
     }
 
@@ -138,6 +174,37 @@ def openapi_document(max_leads: int) -> dict[str, Any]:
                 },
             }
         }
+    paths[LOOKUP_PATH] = {
+        "post": {
+            "operationId": "lookup_archived_leads",
+            "summary": "Which archived leads have this phone number? Allowed at any hour.",
+            "description": "The number keeps its digits only, as VICIdial stores phone_number "
+            f"(matched exactly, through the index). At most {LOOKUP_LIMIT} leads, newest first; "
+            "`more` is true when there were others. Only lead_id, list_id, status and "
+            "modify_date leave the database.",
+            "security": [{"apiKey": []}],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["phone_number"],
+                            "properties": {"phone_number": {"type": "string", "maxLength": 64}},
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": {
+                    "description": "the archived leads with this number (maybe none)",
+                    "content": {"application/json": {"schema": _lookup_success()}},
+                },
+                **_problems(_LOOKUP_CODES, max_leads, "vicidial_list", "vicidial_list_archive"),
+            },
+        }
+    }
     for path, what in (
         ("/healthz", "process alive"),
         ("/readyz", "database ready"),

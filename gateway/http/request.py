@@ -201,6 +201,28 @@ def to_json(value: Any, ensure_ascii: bool = True, separators: tuple[str, str] =
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
+def parse_lookup_body(raw: bytes) -> str:
+    """``{"phone_number": "..."}`` → the number as sent (the database keeps its digits)."""
+    body = _load_object(raw)
+    faults: list[Fault] = []
+    phone = body.get("phone_number")
+    if not isinstance(phone, str):
+        state = (
+            "is missing" if "phone_number" not in body else f"must be a string, not {_kind(phone)}"
+        )
+        faults.append(
+            Fault("invalid_phone_number", pointer("phone_number"), f"phone_number {state}")
+        )
+    for key in body:
+        if key != "phone_number":
+            faults.append(Fault("unknown_field", pointer(key), f"{_short(key)} is not a field"))
+    if faults:
+        errors = [{"pointer": f.pointer, "detail": f.detail} for f in faults]
+        raise Problem(faults[0].code, extra={"errors": errors})
+    assert isinstance(phone, str)
+    return phone
+
+
 def _is_lead_id(item: Any) -> bool:
     return type(item) is int and 1 <= item <= MAX_LEAD_ID
 
