@@ -30,7 +30,17 @@ printed for the DBA to review.
 
 from gateway.upgrade.apply import Outcome, plan, run
 from gateway.upgrade.columns import Column, ColumnType
-from gateway.upgrade.cost import ALGORITHMS, COPY, INPLACE, INSTANT, NOCOPY, predict
+from gateway.upgrade.cost import (
+    ALGORITHMS,
+    COPY,
+    INPLACE,
+    INSTANT,
+    NOCOPY,
+    Cost,
+    algorithms,
+    clause,
+    predict,
+)
 from gateway.upgrade.decide import Change, Check, compare, definition
 from gateway.upgrade.script import Plan
 
@@ -44,8 +54,11 @@ __all__ = [
     "Check",
     "Column",
     "ColumnType",
+    "Cost",
     "Outcome",
     "Plan",
+    "algorithms",
+    "clause",
     "compare",
     "definition",
     "plan",

@@ -9,21 +9,24 @@ from typing import Any
 from asyncmy.errors import MySQLError
 
 from gateway.errors import UnsupportedServer
+from gateway.installer import parse_server_version
 from gateway.upgrade.columns import (
     SOURCE,
     TARGET,
     quote_name,
     read_columns,
     read_indexes,
+    read_row_versions,
     read_table,
     rows,
     text,
 )
-from gateway.upgrade.cost import ALGORITHMS, predict
+from gateway.upgrade.cost import predict
 from gateway.upgrade.decide import compare
 from gateway.upgrade.script import Plan
 
-_ALGORITHM_REFUSED = (1845, 1846)  # ALGORITHM=… / LOCK=… is not supported for this operation
+# ALGORITHM=… / LOCK=… is not supported for this operation; MySQL: no instant row version left
+_ALGORITHM_REFUSED = (1845, 1846, 4092)
 
 
 async def _require_tables(conn: Any) -> tuple[str, str]:
@@ -45,6 +48,10 @@ async def plan(conn: Any) -> Plan:
     source = await read_columns(conn, SOURCE)
     target = await read_columns(conn, TARGET)
     indexed, primary = await read_indexes(conn, TARGET)
+    kind, version = parse_server_version(server)
+    row_versions = 0
+    if kind == "MySQL" and version >= (8, 0, 29) and engine.lower() == "innodb":
+        row_versions = await read_row_versions(conn, TARGET)
     changes, cannot, left_alone = compare(source, target, server, primary)
     if engine.upper() in ("MEMORY", "BLACKHOLE", "HEAP"):
         cannot.append(
@@ -72,7 +79,7 @@ async def plan(conn: Any) -> Plan:
         changes=changes,
         cannot=cannot,
         left_alone=left_alone,
-        algorithm=predict(server, engine, row_format, changes, indexed),
+        cost=predict(server, engine, row_format, changes, indexed, row_versions),
         checked=checked,
     )
 
@@ -109,9 +116,9 @@ async def run(conn: Any, *, apply: bool = False) -> Outcome:
             if exc.args[0] not in _ALGORITHM_REFUSED:
                 raise
             lines.append(
-                f"-- the server refused ALGORITHM={ALGORITHMS[found.algorithm]}: nothing "
-                f"changed. Without that clause it would copy the table ({found.rows} rows): "
-                "run the ALTER above without its ALGORITHM clause to accept that"
+                f"-- the server refused ALGORITHM={found.cost.clause}: nothing changed. Without "
+                f"that clause it chooses its own way, which may copy the table ({found.rows} "
+                "rows): run the ALTER above without its ALGORITHM clause to accept that"
             )
             return Outcome(lines, 1)
     finally:

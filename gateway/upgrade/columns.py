@@ -130,3 +130,30 @@ async def read_indexes(conn: Any, table: str) -> tuple[set[str], set[str]]:
         (table,),
     )
     return {str(r[0]) for r in found}, {str(r[0]) for r in found if str(r[1]) == "PRIMARY"}
+
+
+async def read_row_versions(conn: Any, table: str) -> int:
+    """MySQL 8.0.29+, InnoDB: the instant ADD/DROP COLUMN statements the table has taken since
+    it was last rebuilt (``TOTAL_ROW_VERSIONS``); 0 when the table is not found there."""
+    database = await rows(conn, "SELECT DATABASE()")
+    name = innodb_name(text(database[0][0]), table)
+    if name is None:
+        return 0
+    found = await rows(
+        conn,
+        "SELECT TOTAL_ROW_VERSIONS FROM information_schema.INNODB_TABLES WHERE NAME = %s",
+        (name,),
+    )
+    return int(found[0][0] or 0) if found else 0
+
+
+def innodb_name(database: str, table: str) -> str | None:
+    """``db/table`` as InnoDB names it: characters other than ASCII letters, digits and ``_``
+    as ``@`` and four hex digits (``la-t`` → ``la@002dt``); None for non-ASCII names, whose
+    encoding is not reproduced here."""
+    out = []
+    for part in (database, table):
+        if not part.isascii():
+            return None
+        out.append("".join(c if c.isalnum() or c == "_" else f"@{ord(c):04x}" for c in part))
+    return "/".join(out)

@@ -36,14 +36,23 @@ class Check:
 
 @dataclass
 class Change:
-    """One clause of the ALTER and what it means."""
+    """One clause of the ALTER and what it means: ``new`` is vicidial_list's column, ``old``
+    the archive's (None for a column added)."""
 
-    column: str
+    new: Column
+    old: Column | None
     clause: str
     notes: list[str]
     kinds: list[str]
     checks: list[Check] = field(default_factory=list)
-    timestamp: bool = False
+
+    @property
+    def column(self) -> str:
+        return self.new.name
+
+    @property
+    def timestamp(self) -> bool:
+        return self.new.column_type.startswith("timestamp")
 
 
 def _quote_literal(value: str) -> str:
@@ -65,6 +74,14 @@ def definition(column: Column, server: str) -> str:
     if column.on_update:
         parts.append(f"ON UPDATE {column.on_update}")
     return " ".join(parts)
+
+
+def _is_expression(column: Column, server: str) -> bool:
+    """Is the column's default an expression (``current_timestamp()``) rather than a value?"""
+    if parse_server_version(server)[0] == "MariaDB":
+        value = column.default or ""
+        return "(" in value and not value.startswith("'")
+    return "default_generated" in column.extra.lower()
 
 
 def _default_clause(column: Column, server: str) -> str:
@@ -297,7 +314,8 @@ def compare(
                 where = f"after {previous}" if previous else "first"
                 changes.append(
                     Change(
-                        column.name,
+                        column,
+                        None,
                         f"ADD COLUMN {quote_name(column.name)} {definition(column, server)} "
                         f"{place}",
                         [
@@ -305,7 +323,6 @@ def compare(
                             f"archived rows get {_added_value(column)}"
                         ],
                         ["add"],
-                        timestamp=column.column_type.startswith("timestamp"),
                     )
                 )
         else:
@@ -346,7 +363,7 @@ def _modify(new: Column, old: Column, server: str) -> Change | list[str] | None:
     ]
     meta = _Transition()
     if old.default != new.default:
-        meta.kinds.append("default_expression" if "(" in (new.default or "") else "default")
+        meta.kinds.append("default_expression" if _is_expression(new, server) else "default")
         meta.notes.append(f"default {old.default} -> {new.default}")
     if old.on_update != new.on_update:
         meta.kinds.append("on_update")
@@ -366,10 +383,10 @@ def _modify(new: Column, old: Column, server: str) -> Change | list[str] | None:
         return None
     notes = [note for part in parts for note in part.notes]
     return Change(
-        name,
+        new,
+        old,
         f"MODIFY COLUMN {quote_name(name)} {definition(new, server)}",
         [f"{name}: {'; '.join(notes)}"],
         kinds,
         [check for part in parts for check in part.checks],
-        timestamp=new.column_type.startswith("timestamp"),
     )

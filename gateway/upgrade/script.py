@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from gateway.upgrade.columns import SOURCE, TARGET, quote_name
-from gateway.upgrade.cost import ALGORITHMS, COPY, INPLACE, INSTANT, NOCOPY
+from gateway.upgrade.cost import INPLACE, INSTANT, NOCOPY, Cost
 from gateway.upgrade.decide import Change
 
 SESSION_SQL_MODE = "STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION"
@@ -14,6 +14,8 @@ SESSION_SQL_MODE = "STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION"
 
 @dataclass
 class Plan:
+    """What upgrade-archive found and decided; :meth:`lines` is the script it prints."""
+
     server: str
     engine: str
     row_format: str
@@ -21,8 +23,13 @@ class Plan:
     changes: list[Change]
     cannot: list[str]
     left_alone: list[str]
-    algorithm: int
+    cost: Cost
     checked: list[str] = field(default_factory=list)
+
+    @property
+    def algorithm(self) -> int:
+        """The cost level (cost.INSTANT … cost.COPY)."""
+        return self.cost.level
 
     @property
     def statements(self) -> list[str]:
@@ -32,8 +39,8 @@ class Plan:
         if any(c.timestamp for c in self.changes):
             out.append("SET SESSION explicit_defaults_for_timestamp = ON")
         clauses = ", ".join(c.clause for c in self.changes)
-        if self.algorithm < COPY:
-            clauses += f", ALGORITHM = {ALGORITHMS[self.algorithm]}"
+        if self.cost.clause:
+            clauses += f", ALGORITHM = {self.cost.clause}"
         out.append(f"ALTER TABLE {quote_name(TARGET)} {clauses}")
         return out
 
@@ -62,29 +69,28 @@ class Plan:
         for change in self.changes:
             out.extend(f"-- {_safe(note)}" for note in change.notes)
         out.extend(f"-- checked: {_safe(line)}" for line in self.checked)
-        out.append(f"-- {self.cost()}")
+        out.append(f"-- {self.cost_line()}")
         out.extend(statement + ";" for statement in self.statements)
         return out
 
-    def cost(self) -> str:
-        name = ALGORITHMS[self.algorithm]
-        if self.algorithm == INSTANT:
-            return f"ALGORITHM={name}: metadata only, no row rewritten"
-        if self.algorithm == NOCOPY:
-            return f"ALGORITHM={name}: no row rewritten; indexes of the changed columns rebuilt"
-        if self.algorithm == INPLACE:
-            return (
-                f"ALGORITHM={name}: InnoDB rebuilds the table in place, {self.rows} rows rewritten"
+    def cost_line(self) -> str:
+        name = self.cost.clause or "COPY"
+        level = self.cost.level
+        if level == INSTANT:
+            what = "metadata only, no row rewritten"
+        elif level == NOCOPY and "mariadb" in self.server.lower():
+            what = "no row rewritten; indexes of the changed columns rebuilt"
+        elif level == NOCOPY:
+            what = "no row rewritten, the table is not rebuilt"
+        elif level == INPLACE:
+            what = f"InnoDB rebuilds the table in place, {self.rows} rows rewritten"
+        else:
+            what = (
+                f"the server copies the table, {self.rows} rows rewritten; writes to {TARGET} "
+                "wait until it ends"
             )
-        guess = "" if self.server_is_mariadb else " (not predicted on this server: assumed)"
-        return (
-            f"ALGORITHM={name}: the server copies the table, {self.rows} rows rewritten; writes "
-            f"to {TARGET} wait until it ends{guess}"
-        )
-
-    @property
-    def server_is_mariadb(self) -> bool:
-        return "mariadb" in self.server.lower()
+        note = f" ({self.cost.note})" if self.cost.note else ""
+        return f"ALGORITHM={name}: {what}{note}"
 
 
 def _safe(text: str) -> str:
