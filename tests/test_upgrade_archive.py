@@ -632,6 +632,28 @@ def test_hand_added_extended_fields_are_added_to_the_archive(vdb: SyncDB) -> Non
     assert check(vdb) == []
 
 
+def test_a_prediction_too_cheap_is_refused_and_changes_nothing(
+    vdb: SyncDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should a server not take the predicted ALGORITHM, --apply reports it and exits 1; the
+    archive and its lock are as before."""
+    vdb.execute(f"ALTER TABLE {ARCHIVE} DROP COLUMN entry_list_id")  # MyISAM: added by a copy
+    fill_archive(vdb)
+    columns = vdb.columns(ARCHIVE)
+    before, shape = snapshot(vdb, columns), definition(vdb)
+    monkeypatch.setattr(
+        "gateway.upgrade.apply.predict", lambda *args: upgrade.Cost(INSTANT, "INSTANT")
+    )
+    outcome = run(vdb, apply=True)
+    assert (outcome.exit_code, outcome.applied) == (1, False), outcome.lines
+    assert outcome.lines[-1].startswith(
+        "-- the server refused ALGORITHM=INSTANT: nothing changed. Without that clause it "
+        "chooses its own way, which may copy the table (42 rows)"
+    )
+    assert (snapshot(vdb, columns), definition(vdb)) == (before, shape)
+    assert vdb.value("SELECT COUNT(*) FROM vicidial_list") == 0  # not under LOCK TABLES
+
+
 def test_a_memory_archive_is_named(vdb: SyncDB) -> None:
     vdb.execute(f"ALTER TABLE {ARCHIVE} ENGINE = MEMORY")
     refuses(vdb, "ENGINE=MEMORY, which does not keep its rows over a restart")
