@@ -12,12 +12,15 @@ Costs, cheapest first (an ALTER costs what its most expensive change costs):
 
 The rules were measured on MariaDB 10.5, 10.11 and 11.8 and MySQL 9.7, MyISAM and InnoDB (the
 InnoDB ones on each row format): tests/test_upgrade_archive.py checks every fixture and one drift
-of each kind, the server accepting the prediction and refusing the next cheaper ALGORITHM.
-MariaDB 10.4-10.10 are expected to follow 10.5, MySQL 8.0.29 and later 9.7 (what MySQL's
-documentation says of these operations). Where no rule is known (InnoDB before MariaDB 10.4,
-MySQL before 8.0.12, adding a column on MySQL before 8.0.29) the prediction is a copy, assumed:
-the statement then names no ALGORITHM and the server chooses. Where a prediction is too cheap
-the server refuses the statement, which then changes nothing.
+of each kind, the server accepting the prediction and refusing the next cheaper ALGORITHM, and
+InnoDB rebuilding the table exactly when rows are said to be rewritten. MariaDB 10.4-10.10 are
+expected to follow 10.5, and MySQL 8.0.29 and later 9.7 (MySQL's documentation describes these
+operations alike from 8.0.29: ADD COLUMN instant at any position, ENUM/SET members appended and
+defaults instant, VARCHAR widened in place, NULL/NOT NULL by a rebuild in place). Where no rule
+is known (InnoDB before MariaDB 10.4, MySQL before 8.0.12, adding a column on MySQL before
+8.0.29) the prediction is a copy, assumed: the statement then names no ALGORITHM and the server
+chooses. Where a prediction is too cheap the server refuses the statement, which then changes
+nothing.
 """
 
 from __future__ import annotations
@@ -119,6 +122,12 @@ def predict(
         level = max(level, added, INPLACE if level in (NOCOPY, INPLACE) else INSTANT)
     if level == COPY:
         return Cost(COPY, None)
+    most = max_row_versions(version)
+    if adds and not mariadb and engine == "innodb" and row_versions >= most:
+        note = (
+            f"{row_versions} instant ADD/DROP COLUMN since the last rebuild, the most MySQL allows"
+        )
+        return Cost(level, clause(server, level), note)
     return Cost(level, clause(server, level))
 
 
