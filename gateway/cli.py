@@ -250,7 +250,7 @@ async def _create_archive(conn: Any, args: argparse.Namespace) -> int:
 
 
 async def _upgrade_archive(conn: Any, args: argparse.Namespace) -> int:
-    from gateway import upgrade
+    from gateway.admin import upgrade
 
     outcome = await upgrade.run(conn, apply=args.apply)
     for line in outcome.lines:
