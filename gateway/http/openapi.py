@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway import __version__
-from gateway.contract import LOOKUP_LIMIT, LOOKUP_PATH, MAX_LEAD_ID, ROUTES
+from gateway.contract import LOOKUP_LIMIT, LOOKUP_PATH, MAX_LEAD_ID, MAX_PHONE_TEXT, ROUTES
 from gateway.errors import CATALOGUE, Code
 
 # Codes no move route answers: other routes' and the command line's
@@ -191,7 +191,9 @@ def openapi_document(max_leads: int) -> dict[str, Any]:
                             "type": "object",
                             "additionalProperties": False,
                             "required": ["phone_number"],
-                            "properties": {"phone_number": {"type": "string", "maxLength": 64}},
+                            "properties": {
+                                "phone_number": {"type": "string", "maxLength": MAX_PHONE_TEXT}
+                            },
                         }
                     }
                 },

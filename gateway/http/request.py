@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from gateway.contract import MAX_LEAD_ID
+from gateway.contract import MAX_LEAD_ID, MAX_PHONE_TEXT
 from gateway.errors import BODY_CHECK_ORDER, Code, Problem, is_code
 
 
@@ -206,10 +206,13 @@ def parse_lookup_body(raw: bytes) -> str:
     body = _load_object(raw)
     faults: list[Fault] = []
     phone = body.get("phone_number")
-    if not isinstance(phone, str):
-        state = (
-            "is missing" if "phone_number" not in body else f"must be a string, not {_kind(phone)}"
-        )
+    if not isinstance(phone, str) or len(phone) > MAX_PHONE_TEXT:
+        if "phone_number" not in body:
+            state = "is missing"
+        elif isinstance(phone, str):
+            state = f"is longer than {MAX_PHONE_TEXT} characters"
+        else:
+            state = f"must be a string, not {_kind(phone)}"
         faults.append(
             Fault("invalid_phone_number", pointer("phone_number"), f"phone_number {state}")
         )

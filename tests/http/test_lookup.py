@@ -67,6 +67,7 @@ def test_lookup_refusals_come_from_the_table(vdb: SyncDB) -> None:
             {"phone_number": 5550102030},
             {"phone_number": "n/a"},
             {"phone_number": "1" * 19},
+            {"phone_number": "5" + " " * 64},
         ):
             refused(api, _post(api, body), 400, "invalid_phone_number")
         data = refused(api, _post(api, {"phone_number": "1", "name": "x"}), 400, "unknown_field")
