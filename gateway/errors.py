@@ -46,6 +46,7 @@ Code = Literal[
     "not_ready",
     "database_unavailable",
     "internal_error",
+    "caller_in_transaction",  # SQL only: see CATALOGUE
 ]
 
 
