@@ -46,6 +46,7 @@ Code = Literal[
     "not_ready",
     "database_unavailable",
     "internal_error",
+    "caller_in_transaction",  # SQL only: see CATALOGUE
 ]
 
 
@@ -80,6 +81,10 @@ CATALOGUE: dict[Code, Entry] = {
     "not_ready": Entry(503, "database is not ready"),
     "database_unavailable": Entry(503, "database is unavailable, retry later"),
     "internal_error": Entry(500, "internal error"),
+    # SQL only (a CALL inside the caller's open transaction, contract 5.1): the gateway's
+    # connections never hold one, so gateway.db maps it to nothing and it would answer
+    # internal_error.
+    "caller_in_transaction": Entry(500, "internal error"),
 }
 
 # The order in which body checks answer (the 400 rows of the README's error table, from

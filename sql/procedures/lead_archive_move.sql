@@ -31,14 +31,15 @@
 -- Session: the call leaves the caller's session as it found it, refused or not. For its
 -- duration it sets autocommit=1, time_zone='+00:00', sql_safe_updates=0, sql_big_selects=1,
 -- completion_type=NO_CHAIN, group_concat_max_len, max_heap_table_size, and the isolation level
--- of its own transaction;
--- it uses the temporary tables lead_archive_request, lead_archive_source_columns,
--- lead_archive_target_columns, lead_archive_problems (never a caller's table of the same name:
--- lead_archive_work_reclaim), the user variable @lead_archive_sql (PREPARE needs one on MySQL)
--- and the prepared statement lead_archive_stmt. On the way out it drops the tables and the
--- statement and restores the variable, the settings and LAST_INSERT_ID(). A
--- call killed mid-way (KILL QUERY, max_statement_time) cannot clean up: its working tables are
--- dropped by the next call, its settings stay in that session.
+-- of its own transaction. It uses the temporary tables lead_archive_request,
+-- lead_archive_source_columns, lead_archive_target_columns, lead_archive_problems (never a
+-- caller's table of the same name: lead_archive_work_reclaim), for an instant an empty MEMORY
+-- table named like each table it uses (lead_archive_shadowed), the user variable
+-- @lead_archive_sql (PREPARE needs one on MySQL) and the prepared statement lead_archive_stmt.
+-- On the way out it drops the tables and the statement and restores the variable, the
+-- settings and LAST_INSERT_ID(). A call killed mid-way (KILL QUERY, max_statement_time) cannot
+-- clean up: its working tables are dropped by the next call, its settings stay in that
+-- session.
 SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';
 
 DROP PROCEDURE IF EXISTS lead_archive_move;
