@@ -39,6 +39,7 @@ VERSIONED_MODULES = {
     "test_upgrade_archive",
     "test_grant",
     "test_regressions_sql",
+    "test_attacks",
 }
 
 

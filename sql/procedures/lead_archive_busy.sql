@@ -47,7 +47,8 @@ BEGIN
     WHERE
         TABLE_SCHEMA = DATABASE()
         AND TABLE_TYPE != 'TEMPORARY'
-        AND TABLE_NAME IN (
+        -- exact names: with case-sensitive table names a VICIDIAL_HOPPER is another table
+        AND TABLE_NAME COLLATE utf8mb3_bin IN (
             'vicidial_hopper',
             'vicidial_auto_calls',
             'vicidial_live_agents',

@@ -10,6 +10,9 @@
 --   nothing else is checked then;
 -- - p_source or p_target does not exist; p_target is a view, or its engine is not known to keep
 --   its rows over a restart (allowed: InnoDB, MyISAM, Aria; MEMORY, BLACKHOLE, ... are not);
+-- - p_source is a view (its columns and rows need not be the table's);
+-- - p_target has a foreign key ON DELETE CASCADE / SET NULL / SET DEFAULT (a delete elsewhere,
+--   the call's own included, could take or change an archived copy);
 -- - a column of p_source is missing from p_target, or differs in COLUMN_TYPE (length, unsigned,
 --   every ENUM member, compared byte for byte) or character set, or is NOT NULL in p_target
 --   where p_source allows NULL; lead_id is not the primary key of p_target;
@@ -162,6 +165,38 @@ BEGIN
                     )
                 );
             END IF;
+
+            -- A view as the source shows only its own columns (and rows): the copy and the
+            -- comparison would miss what the view leaves out, the delete would not.
+            IF EXISTS (
+                SELECT 1 FROM information_schema.TABLES
+                WHERE
+                    TABLE_SCHEMA = DATABASE()
+                    AND TABLE_NAME = p_source
+                    AND TABLE_TYPE = 'VIEW'
+            ) THEN
+                INSERT INTO lead_archive_problems (column_name, problem)
+                VALUES ('', CONCAT(p_source, ' is a view, not a table'));
+            END IF;
+            -- A foreign key of the target whose delete rule changes the target's rows (CASCADE,
+            -- SET NULL, SET DEFAULT): the verified delete from the source would take or change
+            -- the copy it has just verified.
+            INSERT INTO lead_archive_problems (column_name, problem)
+            SELECT
+                '' AS column_name,
+                LEFT(
+                    CONCAT(
+                        p_target, ' has foreign key ', CONSTRAINT_NAME, ' ON DELETE ',
+                        DELETE_RULE, ' (to ', REFERENCED_TABLE_NAME,
+                        '): a delete could change the archived copy'
+                    ),
+                    512
+                ) AS problem
+            FROM information_schema.REFERENTIAL_CONSTRAINTS
+            WHERE
+                CONSTRAINT_SCHEMA = DATABASE()
+                AND TABLE_NAME = p_target
+                AND DELETE_RULE NOT IN ('RESTRICT', 'NO ACTION');
 
             INSERT INTO lead_archive_problems (column_name, problem)
             SELECT

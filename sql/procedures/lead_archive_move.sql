@@ -219,7 +219,8 @@ BEGIN
     -- Column lists of the source, as the guard read them now: a column added later is
     -- copied and compared too. A column the target generates is compared, never written.
     -- FLOAT and DOUBLE render rounded (1.234568 and 1.234567 as FLOAT both read 1.23457):
-    -- compared by value as well; the text keeps -0 apart from 0.
+    -- compared by value as well; the text keeps -0 apart from 0. ENUM and SET also by their
+    -- number: an ENUM's error value (0) reads '' like a member ''.
     SELECT
         GROUP_CONCAT(
             IF(copied, CONCAT('`', REPLACE(column_name, '`', '``'), '`'), NULL)
@@ -247,6 +248,14 @@ BEGIN
                     CONCAT(
                         't.`', REPLACE(column_name, '`', '``'), '` <=> s.`',
                         REPLACE(column_name, '`', '``'), '` AND '
+                    ),
+                    ''
+                ),
+                IF(
+                    data_type IN ('enum', 'set'),
+                    CONCAT(
+                        't.`', REPLACE(column_name, '`', '``'), '` + 0 <=> s.`',
+                        REPLACE(column_name, '`', '``'), '` + 0 AND '
                     ),
                     ''
                 ),
@@ -385,18 +394,15 @@ BEGIN
         );
         PREPARE lead_archive_stmt FROM @lead_archive_sql;
         EXECUTE lead_archive_stmt;
-        IF ROW_COUNT() = v_requested - v_archived THEN
-            UPDATE lead_archive_request SET inserted = 1
-            WHERE in_target = 0;
-        ELSE
-            SET @lead_archive_sql = CONCAT(
-                'UPDATE lead_archive_request AS r ',
-                'INNER JOIN `', v_target, '` AS t ON t.lead_id = r.lead_id ',
-                'SET r.inserted = 1 WHERE r.in_target = 0'
-            );
-            PREPARE lead_archive_stmt FROM @lead_archive_sql;
-            EXECUTE lead_archive_stmt;
-        END IF;
+        -- read back, never from ROW_COUNT(): a trigger of the target may have filed a row
+        -- under another id, and the count would still match
+        SET @lead_archive_sql = CONCAT(
+            'UPDATE lead_archive_request AS r ',
+            'INNER JOIN `', v_target, '` AS t ON t.lead_id = r.lead_id ',
+            'SET r.inserted = 1 WHERE r.in_target = 0'
+        );
+        PREPARE lead_archive_stmt FROM @lead_archive_sql;
+        EXECUTE lead_archive_stmt;
     END IF;
 
     -- 5. update: rewrite target rows that were there already and differ byte for byte.
