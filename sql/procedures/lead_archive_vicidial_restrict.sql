@@ -1,0 +1,166 @@
+-- lead_archive_vicidial_restrict: the list restriction of a VICIdial user with
+-- api_list_restrict = '1', before a move writes anything. Every lead must lie in a list
+-- (vicidial_lists.list_id -> campaign_id) of a campaign of the user group's
+-- vicidial_user_groups.allowed_campaigns (space delimited, ending ' -'; one holding
+-- 'ALL-CAMPAIGNS', as '-ALL-CAMPAIGNS-', allows every lead), as VICIdial's own API checks it.
+-- The list of a lead is its list_id in the source table of the direction. A lead in no list
+-- of vicidial_lists, a group without a row, or missing vicidial_lists / vicidial_user_groups
+-- tables allow nothing.
+--
+-- Refuses with 'lead_access_denied: …', after one result set of the leads outside (lead_id, in
+-- request order), only where the move would pass its own checks up to leads_not_found: when an
+-- id is not in the source or the archive does not match (lead_archive_guard), this returns
+-- and the move answers that first. Invalid id lists are refused as the move refuses them
+-- (lead_archive_parse_ids).
+-- Session: the working tables it made (lead_archive_request, and the guard's) are dropped;
+-- sql_safe_updates is off during the call, then restored.
+SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';
+
+DROP PROCEDURE IF EXISTS lead_archive_vicidial_restrict;
+
+DELIMITER //
+CREATE PROCEDURE lead_archive_vicidial_restrict (
+    IN p_direction VARCHAR(16),
+    IN p_lead_ids LONGTEXT,
+    IN p_user_group VARCHAR(20)
+)
+MODIFIES SQL DATA
+SQL SECURITY DEFINER
+COMMENT 'lead-archive 1'
+BEGIN
+    DECLARE v_parsed BOOLEAN DEFAULT FALSE;
+    DECLARE v_guarded BOOLEAN DEFAULT FALSE;
+    DECLARE v_allowed TEXT DEFAULT '';
+    DECLARE v_missing INT DEFAULT 0;
+    DECLARE v_denied INT DEFAULT 0;
+    DECLARE v_problems INT DEFAULT 0;
+    DECLARE v_message TEXT;
+    DECLARE v_sql_safe_updates BIGINT DEFAULT @@SESSION.sql_safe_updates;
+
+    DECLARE EXIT HANDLER FOR SQLEXCEPTION
+    BEGIN
+        SET SESSION sql_safe_updates = v_sql_safe_updates;
+        IF v_guarded THEN
+            DROP TEMPORARY TABLE IF EXISTS lead_archive_source_columns;
+            DROP TEMPORARY TABLE IF EXISTS lead_archive_target_columns;
+            DROP TEMPORARY TABLE IF EXISTS lead_archive_problems;
+        END IF;
+        IF v_parsed THEN
+            DROP TEMPORARY TABLE IF EXISTS lead_archive_request;
+        END IF;
+        RESIGNAL;
+    END;
+
+    SET SESSION sql_safe_updates = 0;
+    CALL lead_archive_parse_ids(p_lead_ids, 500);
+    SET v_parsed = TRUE;
+
+    -- 1. every id in the source? If not (or no such table), the move answers leads_not_found.
+    BEGIN
+        DECLARE CONTINUE HANDLER FOR 1146 SET v_missing = -1;
+        IF p_direction = 'archive' THEN
+            SELECT COUNT(*) INTO v_missing FROM lead_archive_request AS r
+            WHERE
+                NOT EXISTS (
+                    SELECT 1 FROM vicidial_list AS s
+                    WHERE s.lead_id = r.lead_id
+                );
+        ELSE
+            SELECT COUNT(*) INTO v_missing FROM lead_archive_request AS r
+            WHERE
+                NOT EXISTS (
+                    SELECT 1 FROM vicidial_list_archive AS s
+                    WHERE s.lead_id = r.lead_id
+                );
+        END IF;
+    END;
+
+    -- 2. the campaigns of the user's group
+    IF v_missing = 0 THEN
+        BEGIN
+            DECLARE CONTINUE HANDLER FOR NOT FOUND SET v_allowed = '';
+            DECLARE CONTINUE HANDLER FOR 1146 SET v_allowed = '';
+            SELECT COALESCE(allowed_campaigns, '') INTO v_allowed
+            FROM vicidial_user_groups
+            WHERE user_group = p_user_group;
+        END;
+        IF v_allowed NOT LIKE '%ALL-CAMPAIGNS%' THEN
+            SET v_allowed = CONCAT(' ', REPLACE(v_allowed, '\n', ' '), ' ');
+            BEGIN
+                -- no vicidial_lists: no lead lies in an allowed list
+                DECLARE CONTINUE HANDLER FOR 1146
+                    UPDATE lead_archive_request SET reason = 'denied';
+                IF p_direction = 'archive' THEN
+                    UPDATE lead_archive_request AS r
+                    SET r.reason = 'denied'
+                    WHERE
+                        NOT EXISTS (
+                            SELECT 1 FROM vicidial_list AS s
+                            INNER JOIN vicidial_lists AS l ON s.list_id = l.list_id
+                            WHERE
+                                s.lead_id = r.lead_id
+                                AND LOCATE(CONCAT(' ', l.campaign_id, ' '), v_allowed) > 0
+                        );
+                ELSE
+                    UPDATE lead_archive_request AS r
+                    SET r.reason = 'denied'
+                    WHERE
+                        NOT EXISTS (
+                            SELECT 1 FROM vicidial_list_archive AS s
+                            INNER JOIN vicidial_lists AS l ON s.list_id = l.list_id
+                            WHERE
+                                s.lead_id = r.lead_id
+                                AND LOCATE(CONCAT(' ', l.campaign_id, ' '), v_allowed) > 0
+                        );
+                END IF;
+            END;
+            SELECT COUNT(*) INTO v_denied FROM lead_archive_request
+            WHERE reason = 'denied';
+        END IF;
+    END IF;
+
+    -- 3. a schema mismatch is answered first, by the move
+    IF v_denied > 0 THEN
+        SET v_guarded = TRUE;
+        IF p_direction = 'archive' THEN
+            CALL lead_archive_guard('vicidial_list', 'vicidial_list_archive');
+        ELSE
+            CALL lead_archive_guard('vicidial_list_archive', 'vicidial_list');
+        END IF;
+        SELECT COUNT(*) INTO v_problems FROM lead_archive_problems;
+        DROP TEMPORARY TABLE IF EXISTS lead_archive_source_columns;
+        DROP TEMPORARY TABLE IF EXISTS lead_archive_target_columns;
+        DROP TEMPORARY TABLE IF EXISTS lead_archive_problems;
+        SET v_guarded = FALSE;
+    END IF;
+
+    IF v_denied > 0 AND v_problems = 0 THEN
+        SELECT lead_id FROM lead_archive_request
+        WHERE reason = 'denied'
+        ORDER BY pos;
+        SELECT LEFT(GROUP_CONCAT(d.lead_id ORDER BY d.pos SEPARATOR ','), 300) INTO v_message
+        FROM (
+            SELECT
+                lead_id,
+                pos
+            FROM lead_archive_request
+            WHERE reason = 'denied'
+            ORDER BY pos
+            LIMIT 40
+        ) AS d;
+        SET v_message = CONCAT(
+            'lead_access_denied: ', v_denied, ' leads outside the api user''s campaigns: ',
+            v_message
+        );
+        -- MySQL refuses a MESSAGE_TEXT over 128 characters; the result set has every id
+        SET v_message = IF(
+            CHAR_LENGTH(v_message) > 128, CONCAT(LEFT(v_message, 125), '...'), v_message
+        );
+        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = v_message;
+    END IF;
+
+    DROP TEMPORARY TABLE IF EXISTS lead_archive_request;
+    SET v_parsed = FALSE;
+    SET SESSION sql_safe_updates = v_sql_safe_updates;
+END//
+DELIMITER ;
