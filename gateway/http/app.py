@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -51,6 +52,17 @@ class MoveRoute:
     office_hours: bool
 
 
+@dataclass(frozen=True)
+class RefusalLog:
+    """A request refused by the gateway after its key was accepted, for VICIdial's api log."""
+
+    direction: Direction
+    key_sha256: bytes
+    request_id: str
+    code: str
+    seconds: float
+
+
 ARCHIVE = MoveRoute("archive", "archive", ("insert_leads", "update_leads", "delete_leads"), True)
 DEARCHIVE = MoveRoute("dearchive", "dearchive", ("insert_leads", "delete_leads"), False)
 
@@ -66,12 +78,26 @@ class Gateway:
         self._call_time: tuple[float, Schedule] | None = None
 
     async def move(self, request: Request, route: MoveRoute) -> Response:
-        user, key_sha256 = await self.authenticate(request)
+        received = time.perf_counter()
+        user, key_sha256 = await self.authenticate(request, route)
         request.state.user = user
-        if route.office_hours:
-            await self.refuse_in_office_hours()
-        raw = await read_body(request)
-        move = parse_body(raw, route.flags, self.settings.max_leads)
+        try:
+            if route.office_hours:
+                await self.refuse_in_office_hours()
+            raw = await read_body(request)
+            move = parse_body(raw, route.flags, self.settings.max_leads)
+        except Exception as exc:
+            # refused here, after the key: VICIdial's api log gets its row once the answer
+            # has been sent (the move call and the authentication log their own)
+            if self.settings.vicidial_log:
+                request.state.refusal_log = RefusalLog(
+                    route.direction,
+                    key_sha256,
+                    request.state.request_id,
+                    exc.code if isinstance(exc, Problem) else "internal_error",
+                    time.perf_counter() - received,
+                )
+            raise
         request.state.lead_count = len(move.lead_ids)
         started = time.perf_counter()
         results = await self.db.gateway_move(
@@ -83,12 +109,41 @@ class Gateway:
             key_sha256=key_sha256,
             client=request.state.client,
             request_id=request.state.request_id,
+            vicidial_log=self.settings.vicidial_log,
         )
         metrics.CALL_SECONDS.labels(route.direction).observe(time.perf_counter() - started)
         return JSONResponse(success_body(route, results, request.state.request_id))
 
-    async def authenticate(self, request: Request) -> tuple[str, bytes]:
-        """(API user, key hash), else 401, or 429 for an address that failed too often.
+    async def log_refusal(self, refusal: RefusalLog) -> None:
+        """VICIdial's api log row of a refusal decided here. Run after the answer was sent;
+        never fails the request: a problem is logged and dropped."""
+        try:
+            outcome = await self.db.log_refusal(
+                refusal.direction,
+                refusal.key_sha256,
+                refusal.request_id,
+                refusal.code,
+                refusal.seconds,
+            )
+        except Exception as exc:  # a refusal was answered already; its log row is best effort
+            logs.event(
+                "VICIdial api log not written",
+                logging.WARNING,
+                request_id=refusal.request_id,
+                error=type(exc).__name__,
+            )
+            return
+        if outcome is not None and outcome not in ("written", "absent"):
+            logs.event(
+                "VICIdial api log not written",
+                logging.WARNING,
+                request_id=refusal.request_id,
+                outcome=outcome,
+            )
+
+    async def authenticate(self, request: Request, route: MoveRoute) -> tuple[str, bytes]:
+        """(API user, key hash), else 401, or 429 for an address that failed too often, or 403
+        when the key's VICIdial user may not use the route's function.
 
         The failures are counted in the database, per client address, for every worker and
         host alike; a "blocked" answer is remembered here until it ends, so that refusing a
@@ -100,7 +155,13 @@ class Gateway:
         key = auth.key_from_header(request.headers.get("authorization"))
         presented = auth.key_hash(key) if key else None
         try:
-            found = await self.db.authenticate(presented, client)
+            found = await self.db.authenticate(
+                presented,
+                client,
+                route.direction,
+                request.state.request_id,
+                self.settings.vicidial_log,
+            )
         except Problem:
             if presented is None:  # a malformed key is refused whatever the database says
                 raise Problem("invalid_api_key", headers={"WWW-Authenticate": "Key"}) from None
@@ -115,6 +176,9 @@ class Gateway:
             or not auth.same_hash(found.key_sha256, presented)
         ):
             raise Problem("invalid_api_key", headers={"WWW-Authenticate": "Key"})
+        if found.refusal == "permission_denied":
+            request.state.user = found.name
+            raise Problem("permission_denied")
         return found.name, presented
 
     async def refuse_in_office_hours(self) -> None:
@@ -347,11 +411,18 @@ def create_app(
         yield
         await db.close()
 
+    async def answer(request: Request, route: MoveRoute) -> Response:
+        response = await guarded(request, gateway.move(request, route))
+        refusal = getattr(request.state, "refusal_log", None)
+        if refusal is not None:
+            response.background = BackgroundTask(gateway.log_refusal, refusal)
+        return response
+
     async def archive(request: Request) -> Response:
-        return await guarded(request, gateway.move(request, ARCHIVE))
+        return await answer(request, ARCHIVE)
 
     async def dearchive(request: Request) -> Response:
-        return await guarded(request, gateway.move(request, DEARCHIVE))
+        return await answer(request, DEARCHIVE)
 
     app = Starlette(
         routes=[
