@@ -38,6 +38,7 @@ VERSIONED_MODULES = {
     "test_installer",
     "test_upgrade_archive",
     "test_grant",
+    "test_vicidial",
 }
 
 
