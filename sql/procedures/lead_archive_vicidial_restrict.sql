@@ -13,7 +13,7 @@
 -- and the move answers that first. Invalid id lists are refused as the move refuses them
 -- (lead_archive_parse_ids).
 -- Session: the working tables it made (lead_archive_request, and the guard's) are dropped;
--- sql_safe_updates is off during the call, then restored.
+-- sql_safe_updates off and sql_big_selects on during the call, then restored.
 SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';
 
 DROP PROCEDURE IF EXISTS lead_archive_vicidial_restrict;
@@ -36,10 +36,12 @@ BEGIN
     DECLARE v_problems INT DEFAULT 0;
     DECLARE v_message TEXT;
     DECLARE v_sql_safe_updates BIGINT DEFAULT @@SESSION.sql_safe_updates;
+    DECLARE v_sql_big_selects BIGINT DEFAULT @@SESSION.sql_big_selects;
 
     DECLARE EXIT HANDLER FOR SQLEXCEPTION
     BEGIN
         SET SESSION sql_safe_updates = v_sql_safe_updates;
+        SET SESSION sql_big_selects = v_sql_big_selects;
         IF v_guarded THEN
             DROP TEMPORARY TABLE IF EXISTS lead_archive_source_columns;
             DROP TEMPORARY TABLE IF EXISTS lead_archive_target_columns;
@@ -52,6 +54,7 @@ BEGIN
     END;
 
     SET SESSION sql_safe_updates = 0;
+    SET SESSION sql_big_selects = 1;
     CALL lead_archive_parse_ids(p_lead_ids, 500);
     SET v_parsed = TRUE;
 
@@ -162,5 +165,6 @@ BEGIN
     DROP TEMPORARY TABLE IF EXISTS lead_archive_request;
     SET v_parsed = FALSE;
     SET SESSION sql_safe_updates = v_sql_safe_updates;
+    SET SESSION sql_big_selects = v_sql_big_selects;
 END//
 DELIMITER ;

@@ -632,6 +632,46 @@ def test_the_logs_leave_the_session_as_it_was(vv: SyncDB, key: bytes) -> None:
     assert [r["result"] for r in vicidial.api_log(vv)] == ["SUCCESS"]
 
 
+def test_the_logs_work_under_a_callers_join_limit(vv: SyncDB) -> None:
+    """max_join_size (which turns sql_big_selects off) would refuse the look-up of the audit
+    row after the move: the step runs with sql_big_selects on, then gives the setting back."""
+    for lead_id in range(1, 9):
+        vv.archive([lead_id], True, False, False)
+    account = vv.value("SELECT SESSION_USER()")
+    vv.execute("SET SESSION max_join_size = 2")
+    try:
+        vv.call(
+            "lead_archive_vicidial_log",
+            "archive",
+            account,
+            None,
+            "[1]",
+            0,
+            "someone",
+            None,
+            "",
+            None,
+            False,
+            None,
+            True,
+        )
+        assert vv.value("SELECT @@SESSION.sql_big_selects") == 0
+    finally:
+        vv.execute("SET SESSION max_join_size = DEFAULT")
+    assert [r["user"] for r in vicidial.admin_log(vv)][-1] == "someone"
+
+
+def test_regression_an_audit_note_that_cannot_be_written_never_fails_the_move(
+    vv: SyncDB, key: bytes
+) -> None:
+    """The note is written after the move is committed; failing, it must not turn a done
+    move into an error (a client would retry a move that happened)."""
+    vv.execute("ALTER TABLE lead_archive_audit DROP COLUMN vicidial_log")
+    assert [r[3] for r in gateway_move(vv, key, [1])] == [1]
+    assert [r[3] for r in vv.archive([2])] == [1]
+    assert vv.audit_count() == 2 and len(vicidial.admin_log(vv)) == 2
+
+
 @pytest.fixture
 def limited_gateway(vv: SyncDB, admin: SyncDB) -> Iterator[SyncDB]:
     """A connection of an account with EXECUTE on the gateway's procedures only."""
