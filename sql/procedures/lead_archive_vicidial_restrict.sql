@@ -32,6 +32,7 @@ BEGIN
     DECLARE v_guarded BOOLEAN DEFAULT FALSE;
     DECLARE v_allowed TEXT DEFAULT '';
     DECLARE v_missing INT DEFAULT 0;
+    DECLARE v_no_table BOOLEAN DEFAULT FALSE;
     DECLARE v_denied INT DEFAULT 0;
     DECLARE v_problems INT DEFAULT 0;
     DECLARE v_message TEXT;
@@ -53,117 +54,149 @@ BEGIN
         RESIGNAL;
     END;
 
-    SET SESSION sql_safe_updates = 0;
-    SET SESSION sql_big_selects = 1;
-    CALL lead_archive_parse_ids(p_lead_ids, 500);
-    SET v_parsed = TRUE;
-
-    -- 1. every id in the source? If not (or no such table), the move answers leads_not_found.
+    -- 1. the campaigns of the user's group: all of them, and there is nothing to check
     BEGIN
-        DECLARE CONTINUE HANDLER FOR 1146 SET v_missing = -1;
-        IF p_direction = 'archive' THEN
-            SELECT COUNT(*) INTO v_missing FROM lead_archive_request AS r
-            WHERE
-                NOT EXISTS (
-                    SELECT 1 FROM vicidial_list AS s
-                    WHERE s.lead_id = r.lead_id
-                );
-        ELSE
-            SELECT COUNT(*) INTO v_missing FROM lead_archive_request AS r
-            WHERE
-                NOT EXISTS (
-                    SELECT 1 FROM vicidial_list_archive AS s
-                    WHERE s.lead_id = r.lead_id
-                );
-        END IF;
+        DECLARE CONTINUE HANDLER FOR NOT FOUND SET v_allowed = '';
+        DECLARE CONTINUE HANDLER FOR 1146 SET v_allowed = '';
+        SELECT COALESCE(allowed_campaigns, '') INTO v_allowed
+        FROM vicidial_user_groups
+        WHERE user_group = p_user_group;
     END;
+    work: BEGIN
+        IF v_allowed LIKE '%ALL-CAMPAIGNS%' THEN
+            LEAVE work;
+        END IF;
+        SET v_allowed = CONCAT(' ', REPLACE(v_allowed, '\n', ' '), ' ');
 
-    -- 2. the campaigns of the user's group
-    IF v_missing = 0 THEN
+        SET SESSION sql_safe_updates = 0;
+        SET SESSION sql_big_selects = 1;
+        CALL lead_archive_parse_ids(p_lead_ids, 500);
+        SET v_parsed = TRUE;
+
+        -- 2. one pass: the ids missing from the source (the move answers leads_not_found for
+        -- those), and the leads in no list of an allowed campaign
         BEGIN
-            DECLARE CONTINUE HANDLER FOR NOT FOUND SET v_allowed = '';
-            DECLARE CONTINUE HANDLER FOR 1146 SET v_allowed = '';
-            SELECT COALESCE(allowed_campaigns, '') INTO v_allowed
-            FROM vicidial_user_groups
-            WHERE user_group = p_user_group;
+            DECLARE CONTINUE HANDLER FOR 1146 SET v_no_table = TRUE;
+            IF p_direction = 'archive' THEN
+                SELECT
+                    COUNT(*) - COUNT(s.lead_id) AS missing,
+                    COALESCE(SUM(
+                        s.lead_id IS NOT NULL
+                        AND NOT EXISTS (
+                            SELECT 1 FROM vicidial_lists AS l
+                            WHERE
+                                l.list_id = s.list_id
+                                AND LOCATE(CONCAT(' ', l.campaign_id, ' '), v_allowed) > 0
+                        )
+                    ), 0) AS denied
+                INTO v_missing, v_denied
+                FROM lead_archive_request AS r
+                LEFT JOIN vicidial_list AS s ON r.lead_id = s.lead_id;
+            ELSE
+                SELECT
+                    COUNT(*) - COUNT(s.lead_id) AS missing,
+                    COALESCE(SUM(
+                        s.lead_id IS NOT NULL
+                        AND NOT EXISTS (
+                            SELECT 1 FROM vicidial_lists AS l
+                            WHERE
+                                l.list_id = s.list_id
+                                AND LOCATE(CONCAT(' ', l.campaign_id, ' '), v_allowed) > 0
+                        )
+                    ), 0) AS denied
+                INTO v_missing, v_denied
+                FROM lead_archive_request AS r
+                LEFT JOIN vicidial_list_archive AS s ON r.lead_id = s.lead_id;
+            END IF;
         END;
-        IF v_allowed NOT LIKE '%ALL-CAMPAIGNS%' THEN
-            SET v_allowed = CONCAT(' ', REPLACE(v_allowed, '\n', ' '), ' ');
+        IF v_no_table THEN
+            -- no source table (the move answers schema_mismatch), or no vicidial_lists: then no
+            -- lead lies in an allowed list
             BEGIN
-                -- no vicidial_lists: no lead lies in an allowed list
-                DECLARE CONTINUE HANDLER FOR 1146
-                    UPDATE lead_archive_request SET reason = 'denied';
+                DECLARE CONTINUE HANDLER FOR 1146 SET v_missing = -1;
                 IF p_direction = 'archive' THEN
-                    UPDATE lead_archive_request AS r
-                    SET r.reason = 'denied'
-                    WHERE
-                        NOT EXISTS (
-                            SELECT 1 FROM vicidial_list AS s
-                            INNER JOIN vicidial_lists AS l ON s.list_id = l.list_id
-                            WHERE
-                                s.lead_id = r.lead_id
-                                AND LOCATE(CONCAT(' ', l.campaign_id, ' '), v_allowed) > 0
-                        );
+                    SELECT COUNT(*) - COUNT(s.lead_id) INTO v_missing
+                    FROM lead_archive_request AS r
+                    LEFT JOIN vicidial_list AS s ON r.lead_id = s.lead_id;
                 ELSE
-                    UPDATE lead_archive_request AS r
-                    SET r.reason = 'denied'
-                    WHERE
-                        NOT EXISTS (
-                            SELECT 1 FROM vicidial_list_archive AS s
-                            INNER JOIN vicidial_lists AS l ON s.list_id = l.list_id
-                            WHERE
-                                s.lead_id = r.lead_id
-                                AND LOCATE(CONCAT(' ', l.campaign_id, ' '), v_allowed) > 0
-                        );
+                    SELECT COUNT(*) - COUNT(s.lead_id) INTO v_missing
+                    FROM lead_archive_request AS r
+                    LEFT JOIN vicidial_list_archive AS s ON r.lead_id = s.lead_id;
                 END IF;
             END;
-            SELECT COUNT(*) INTO v_denied FROM lead_archive_request
-            WHERE reason = 'denied';
+            SET v_denied = (SELECT COUNT(*) FROM lead_archive_request);
         END IF;
-    END IF;
 
-    -- 3. a schema mismatch is answered first, by the move
-    IF v_denied > 0 THEN
-        SET v_guarded = TRUE;
-        IF p_direction = 'archive' THEN
-            CALL lead_archive_guard('vicidial_list', 'vicidial_list_archive');
-        ELSE
-            CALL lead_archive_guard('vicidial_list_archive', 'vicidial_list');
+        -- 3. a schema mismatch is answered first, by the move
+        IF v_missing = 0 AND v_denied > 0 THEN
+            SET v_guarded = TRUE;
+            IF p_direction = 'archive' THEN
+                CALL lead_archive_guard('vicidial_list', 'vicidial_list_archive');
+            ELSE
+                CALL lead_archive_guard('vicidial_list_archive', 'vicidial_list');
+            END IF;
+            SELECT COUNT(*) INTO v_problems FROM lead_archive_problems;
+            DROP TEMPORARY TABLE IF EXISTS lead_archive_source_columns;
+            DROP TEMPORARY TABLE IF EXISTS lead_archive_target_columns;
+            DROP TEMPORARY TABLE IF EXISTS lead_archive_problems;
+            SET v_guarded = FALSE;
         END IF;
-        SELECT COUNT(*) INTO v_problems FROM lead_archive_problems;
-        DROP TEMPORARY TABLE IF EXISTS lead_archive_source_columns;
-        DROP TEMPORARY TABLE IF EXISTS lead_archive_target_columns;
-        DROP TEMPORARY TABLE IF EXISTS lead_archive_problems;
-        SET v_guarded = FALSE;
-    END IF;
 
-    IF v_denied > 0 AND v_problems = 0 THEN
-        SELECT lead_id FROM lead_archive_request
-        WHERE reason = 'denied'
-        ORDER BY pos;
-        SELECT LEFT(GROUP_CONCAT(d.lead_id ORDER BY d.pos SEPARATOR ','), 300) INTO v_message
-        FROM (
-            SELECT
-                lead_id,
-                pos
-            FROM lead_archive_request
+        IF v_missing = 0 AND v_denied > 0 AND v_problems = 0 THEN
+            IF v_no_table THEN
+                UPDATE lead_archive_request SET reason = 'denied';
+            ELSEIF p_direction = 'archive' THEN
+                UPDATE lead_archive_request AS r
+                SET r.reason = 'denied'
+                WHERE
+                    NOT EXISTS (
+                        SELECT 1 FROM vicidial_list AS s
+                        INNER JOIN vicidial_lists AS l ON s.list_id = l.list_id
+                        WHERE
+                            s.lead_id = r.lead_id
+                            AND LOCATE(CONCAT(' ', l.campaign_id, ' '), v_allowed) > 0
+                    );
+            ELSE
+                UPDATE lead_archive_request AS r
+                SET r.reason = 'denied'
+                WHERE
+                    NOT EXISTS (
+                        SELECT 1 FROM vicidial_list_archive AS s
+                        INNER JOIN vicidial_lists AS l ON s.list_id = l.list_id
+                        WHERE
+                            s.lead_id = r.lead_id
+                            AND LOCATE(CONCAT(' ', l.campaign_id, ' '), v_allowed) > 0
+                    );
+            END IF;
+            SELECT lead_id FROM lead_archive_request
             WHERE reason = 'denied'
-            ORDER BY pos
-            LIMIT 40
-        ) AS d;
-        SET v_message = CONCAT(
-            'lead_access_denied: ', v_denied, ' leads outside the api user''s campaigns: ',
-            v_message
-        );
-        -- MySQL refuses a MESSAGE_TEXT over 128 characters; the result set has every id
-        SET v_message = IF(
-            CHAR_LENGTH(v_message) > 128, CONCAT(LEFT(v_message, 125), '...'), v_message
-        );
-        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = v_message;
-    END IF;
+            ORDER BY pos;
+            SELECT LEFT(GROUP_CONCAT(d.lead_id ORDER BY d.pos SEPARATOR ','), 300) INTO v_message
+            FROM (
+                SELECT
+                    lead_id,
+                    pos
+                FROM lead_archive_request
+                WHERE reason = 'denied'
+                ORDER BY pos
+                LIMIT 40
+            ) AS d;
+            SET v_message = CONCAT(
+                'lead_access_denied: ', v_denied, ' leads outside the api user''s campaigns: ',
+                v_message
+            );
+            -- MySQL refuses a MESSAGE_TEXT over 128 characters; the result set has every id
+            SET v_message = IF(
+                CHAR_LENGTH(v_message) > 128, CONCAT(LEFT(v_message, 125), '...'), v_message
+            );
+            SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = v_message;
+        END IF;
+    END work;
 
-    DROP TEMPORARY TABLE IF EXISTS lead_archive_request;
-    SET v_parsed = FALSE;
+    IF v_parsed THEN
+        DROP TEMPORARY TABLE IF EXISTS lead_archive_request;
+        SET v_parsed = FALSE;
+    END IF;
     SET SESSION sql_safe_updates = v_sql_safe_updates;
     SET SESSION sql_big_selects = v_sql_big_selects;
 END//
