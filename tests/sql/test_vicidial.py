@@ -283,6 +283,39 @@ def test_bad_id_lists_are_refused_as_the_move_refuses_them(vv: SyncDB, restricte
         assert str(info.value.args[1]).startswith(code + ":")
 
 
+@pytest.mark.parametrize(
+    ("text", "outcome"),
+    [
+        ("[ {0} ,\n\t{1} ]", "moved"),  # spaces and newlines: the same leads
+        ("[{0},{0}]", "duplicate_lead_ids"),
+        ("[{0}, 99999999999]", "invalid_lead_ids"),
+        ("[{0}, 123456789012345678901234567890]", "invalid_lead_ids"),
+        ("[{0}, -{1}]", "invalid_lead_ids"),
+        ("[{0}, {1}.0]", "invalid_lead_ids"),
+        ("[{0}, {2}]", "lead_access_denied"),
+        ("[{2}, {0}]", "lead_access_denied"),
+        ("[{0}, 4294967295]", "leads_not_found"),
+    ],
+)
+def test_every_way_of_writing_the_ids_meets_the_restriction(
+    vv: SyncDB, restricted: bytes, text: str, outcome: str
+) -> None:
+    """Allowed leads pass in any spacing; a duplicate, a bad id, an id outside the campaigns
+    or a missing one is answered as the move answers it, never let through."""
+    sales = vicidial.leads_in(vv, {"SALES"})
+    other = vicidial.leads_in(vv, {"OLD"})[0]
+    ids = text.format(sales[0], sales[1], other)
+    args = ("lead_archive_gateway_move", "archive", restricted, "r", "x", ids, 1, 1, 1, 1)
+    if outcome == "moved":
+        assert [r[3] for r in vv.call(*args)] == [1, 1]
+        return
+    before = vv.checksums()
+    with pytest.raises(MySQLError) as info:
+        vv.call(*args)
+    assert str(info.value.args[1]).startswith(outcome + ":"), info.value.args
+    assert vv.checksums() == before and vv.audit_count() == 0
+
+
 def test_the_way_back_reads_the_list_in_the_archive(vv: SyncDB, key: bytes) -> None:
     sales = vicidial.leads_in(vv, {"SALES"})[:2]
     other = vicidial.leads_in(vv, {"OLD"})[0]
