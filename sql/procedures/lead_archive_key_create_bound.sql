@@ -18,14 +18,26 @@ COMMENT 'lead-archive 1'
 BEGIN
     DECLARE v_user VARCHAR(20);
     DECLARE v_table BOOLEAN DEFAULT TRUE;
+    DECLARE v_mixed BOOLEAN DEFAULT FALSE;
 
     IF p_vicidial_user IS NOT NULL THEN
         BEGIN
             DECLARE CONTINUE HANDLER FOR NOT FOUND SET v_user = NULL;
             DECLARE CONTINUE HANDLER FOR 1146 SET v_table = FALSE;
+            -- vicidial_users in another collation than this database's default
+            DECLARE CONTINUE HANDLER FOR 1267 SET v_mixed = TRUE;
+            DECLARE CONTINUE HANDLER FOR 1270 SET v_mixed = TRUE;
+            DECLARE CONTINUE HANDLER FOR 1271 SET v_mixed = TRUE;
             SELECT `user` INTO v_user FROM vicidial_users
             WHERE `user` = p_vicidial_user;
         END;
+        IF v_mixed THEN
+            BEGIN
+                DECLARE CONTINUE HANDLER FOR NOT FOUND SET v_user = NULL;
+                SELECT `user` INTO v_user FROM vicidial_users
+                WHERE `user` = CONVERT(p_vicidial_user USING utf8mb4) COLLATE utf8mb4_unicode_ci;
+            END;
+        END IF;
         IF NOT v_table THEN
             SIGNAL SQLSTATE '45000'
                 SET

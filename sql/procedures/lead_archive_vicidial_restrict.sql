@@ -31,7 +31,8 @@ COMMENT 'lead-archive 1'
 BEGIN
     DECLARE v_parsed BOOLEAN DEFAULT FALSE;
     DECLARE v_guarded BOOLEAN DEFAULT FALSE;
-    DECLARE v_allowed TEXT DEFAULT '';
+    -- Unicode, explicitly: compared with VICIdial's campaign ids whatever their collation
+    DECLARE v_allowed TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci DEFAULT '';
     DECLARE v_missing INT DEFAULT 0;
     DECLARE v_no_table BOOLEAN DEFAULT FALSE;
     DECLARE v_denied INT DEFAULT 0;
@@ -65,7 +66,7 @@ BEGIN
         DECLARE CONTINUE HANDLER FOR 1146 SET v_allowed = '';
         SELECT COALESCE(allowed_campaigns, '') INTO v_allowed
         FROM vicidial_user_groups
-        WHERE user_group = p_user_group;
+        WHERE user_group = CONVERT(p_user_group USING utf8mb4) COLLATE utf8mb4_unicode_ci;
     END;
     work: BEGIN
         IF v_allowed LIKE '%ALL-CAMPAIGNS%' THEN

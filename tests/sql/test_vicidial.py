@@ -19,7 +19,7 @@ from asyncmy.errors import MySQLError
 
 from gateway.admin import installer
 from tests.support import vicidial
-from tests.support.dbtools import SyncDB, seed_leads
+from tests.support.dbtools import SyncDB, build_vicidial, seed_leads
 
 ALLOWED = "archiver"  # a VICIdial user lead_dearchive accepts
 LEADS = 40
@@ -190,6 +190,28 @@ def test_binding_needs_an_existing_user_and_keeps_its_spelling(vv: SyncDB) -> No
     vv.execute("DROP TABLE vicidial_users")
     with pytest.raises(MySQLError, match="vicidial_user_not_found: this database has no"):
         vicidial.bound_key(vv, "other", ALLOWED)
+
+
+def test_vicidial_tables_in_another_collation_than_the_database(empty_db: SyncDB) -> None:
+    """The procedures' parameters take the database's default collation; VICIdial's tables
+    may have another (here utf8mb3_general_ci against their utf8mb3_unicode_ci), which a plain
+    comparison refuses ("Illegal mix of collations"): binding, the user's check and the list
+    restriction still work."""
+    db = empty_db
+    db.execute(f"ALTER DATABASE `{db.name}` COLLATE utf8mb3_general_ci")
+    build_vicidial(db)
+    vicidial.load(db)
+    seed_leads(db, 20)
+    vicidial.add_user(db, ALLOWED, api_list_restrict="1")
+    digest = vicidial.bound_key(db, "crm", ALLOWED.upper())[1]
+    assert db.value("SELECT vicidial_user FROM lead_archive_api_users") == ALLOWED
+    assert authenticate(db, digest) == ("crm", digest, None, None)
+    sales = vicidial.leads_in(db, {"SALES"})[:2]
+    assert [r[3] for r in gateway_move(db, digest, sales)] == [1, 1]
+    details = refused_move(db, "lead_access_denied", digest, vicidial.leads_in(db, {"OLD"})[:1])
+    assert len(details) == 1
+    vicidial.set_user(db, ALLOWED, modify_leads="0")
+    assert authenticate(db, digest)[3] == "permission_denied"
 
 
 # -- the list restriction ----------------------------------------------------------------------
