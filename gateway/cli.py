@@ -27,6 +27,7 @@ from gateway.http import auth
 from gateway.settings import Settings
 
 _USER_NAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
+_VICIDIAL_USER = re.compile(r"^\S{1,20}$")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -91,6 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create = keys.add_parser("create", help="create a key for an API user; prints it once")
     create.add_argument("name")
+    create.add_argument(
+        "--vicidial-user",
+        metavar="USER",
+        help="bind the key to this vicidial_users row: every request is checked as VICIdial's "
+        "own API checks that user, and VICIdial's logs name it",
+    )
     create.set_defaults(run=_db(_keys_create))
     keys.add_parser("list", help="list API users (never keys)").set_defaults(run=_db(_keys_list))
     revoke = keys.add_parser("revoke", help="revoke an API user's key, at once")
@@ -286,23 +293,40 @@ async def _keys_create(conn: Any, args: argparse.Namespace) -> int:
     name = args.name
     if not _USER_NAME.match(name):
         raise ConfigError("an API user name is 1-64 letters, digits or . _ @ -")
+    vicidial_user = args.vicidial_user
+    if vicidial_user is not None and not _VICIDIAL_USER.match(vicidial_user):
+        raise ConfigError("a VICIdial user is 1-20 characters, without spaces")
     key = auth.new_key()
     try:
-        await call_procedure(conn, "lead_archive_key_create", [name, auth.key_hash(key)])
+        await call_procedure(
+            conn, "lead_archive_key_create_bound", [name, auth.key_hash(key), vicidial_user]
+        )
     except MySQLError as exc:
-        if "user_exists" in str(exc.args[-1]):
+        text = str(exc.args[-1])
+        if "user_exists" in text:
             raise ConfigError(f"API user {name} has an active key; revoke it first") from None
+        if "vicidial_user_not_found" in text:
+            where = (
+                "this database has no vicidial_users table"
+                if "no vicidial_users table" in text
+                else "no vicidial_users row has that user"
+            )
+            raise ConfigError(f"VICIdial user {vicidial_user} does not exist: {where}") from None
         raise
-    print(f"created API key for {name}; it is shown once, only its SHA-256 is stored:")
+    bound = f" bound to VICIdial user {vicidial_user}" if vicidial_user else ""
+    print(f"created API key for {name}{bound}; it is shown once, only its SHA-256 is stored:")
     print(key)
     return 0
 
 
 async def _keys_list(conn: Any, args: argparse.Namespace) -> int:
     sets = await call_procedure(conn, "lead_archive_key_list", [])
-    print(f"{'name':<24} {'created':<20} {'revoked':<20} last used")
-    for name, created, revoked, used in sets[-1] if sets else []:
-        print(f"{name:<24} {created!s:<20} {revoked or '-'!s:<20} {used or '-'}")
+    print(f"{'name':<24} {'created':<20} {'revoked':<20} {'last used':<20} vicidial user")
+    for name, created, revoked, used, vicidial_user in sets[-1] if sets else []:
+        print(
+            f"{name:<24} {created!s:<20} {revoked or '-'!s:<20} {used or '-'!s:<20}"
+            f" {vicidial_user or '-'}"
+        )
     return 0
 
 

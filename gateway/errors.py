@@ -47,6 +47,9 @@ Code = Literal[
     "database_unavailable",
     "internal_error",
     "caller_in_transaction",  # SQL only: see CATALOGUE
+    "permission_denied",
+    "lead_access_denied",
+    "vicidial_user_not_found",
 ]
 
 
@@ -59,6 +62,8 @@ class Entry:
 CATALOGUE: dict[Code, Entry] = {
     "invalid_api_key": Entry(401, "unable to validate api user"),
     "too_many_requests": Entry(429, "too many failed attempts, retry later"),
+    # the key's VICIdial user may not use the route's function (checked right after the key)
+    "permission_denied": Entry(403, "api user does not have permission to use this function"),
     "office_hours": Entry(403, "api cannot be executed during office hours time condition"),
     "unsupported_media_type": Entry(415, "content type must be application/json"),
     "payload_too_large": Entry(413, "request body is too large"),
@@ -73,9 +78,12 @@ CATALOGUE: dict[Code, Entry] = {
     "unknown_field": Entry(400, "unknown field in request body"),
     "schema_mismatch": Entry(409, "{target} does not match {source}"),
     "leads_not_found": Entry(400, "specified lead_ids do not exist in {source}"),
+    # the key's VICIdial user (api_list_restrict) may not touch these leads (after the above)
+    "lead_access_denied": Entry(403, "api user is not allowed to modify these leads"),
     "invalid_phone_number": Entry(400, "phone_number must hold 1 to 18 digits"),
     "invalid_selection": Entry(400, "the selection cannot be read"),
     "user_exists": Entry(409, "this api user has an active key; revoke it first"),
+    "vicidial_user_not_found": Entry(404, "vicidial_users has no such user"),
     "not_found": Entry(404, "not found"),
     "method_not_allowed": Entry(405, "method not allowed"),
     "not_ready": Entry(503, "database is not ready"),

@@ -32,6 +32,8 @@ class Settings:
     pool_timeout: float = 5.0
     # peers whose X-Forwarded-For / Forwarded headers are believed; none by default
     trusted_proxies: TrustedProxies = ()
+    # write VICIdial's own logs (vicidial_admin_log, vicidial_api_log) where they exist
+    vicidial_log: bool = True
 
     @classmethod
     def from_env(
@@ -55,6 +57,7 @@ class Settings:
             pool_timeout=_seconds(env, "LEAD_ARCHIVE_POOL_TIMEOUT", 5.0, 0.1, 60.0),
             trusted_proxies=_networks(env.get("LEAD_ARCHIVE_TRUSTED_PROXIES", "")),
             call_time_id=_call_time_id(env.get("LEAD_ARCHIVE_CALL_TIME_ID", "")),
+            vicidial_log=_on_off(env, "LEAD_ARCHIVE_VICIDIAL_LOG", True),
         )
 
 
@@ -86,6 +89,15 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low} and {high}, not {value}")
     return value
+
+
+def _on_off(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("on", "off"):
+        raise ConfigError(f"{name} must be on or off, not {raw!r}")
+    return raw == "on"
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:

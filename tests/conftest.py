@@ -35,6 +35,7 @@ VERSIONED_MODULES = {
     "test_schema_variants",
     "test_sql_files",
     "test_dearchive",
+    "test_vicidial",
     "test_installer",
     "test_upgrade_archive",
     "test_grant",

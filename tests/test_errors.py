@@ -9,6 +9,7 @@ from gateway.errors import BODY_CHECK_ORDER, CATALOGUE, Problem
 
 CONTRACT_CODES = {
     "invalid_api_key": 401,
+    "permission_denied": 403,
     "office_hours": 403,
     "unsupported_media_type": 415,
     "payload_too_large": 413,
@@ -23,6 +24,7 @@ CONTRACT_CODES = {
     "unknown_field": 400,
     "schema_mismatch": 409,
     "leads_not_found": 400,
+    "lead_access_denied": 403,
     "database_unavailable": 503,
     "internal_error": 500,
 }

@@ -30,6 +30,7 @@ def test_defaults() -> None:
         ({"LEAD_ARCHIVE_DATABASE_URL": URL, "LEAD_ARCHIVE_MAX_LEADS": "ten"}, "whole number"),
         ({"LEAD_ARCHIVE_DATABASE_URL": URL, "LEAD_ARCHIVE_TIMEZONE": "Mars/Base"}, "IANA"),
         ({"LEAD_ARCHIVE_DATABASE_URL": URL, "LEAD_ARCHIVE_OFFICE_HOURS": "always"}, "OFFICE_HOURS"),
+        ({"LEAD_ARCHIVE_DATABASE_URL": URL, "LEAD_ARCHIVE_VICIDIAL_LOG": "no"}, "on or off"),
     ],
 )
 def test_bad_settings_say_which(env: dict[str, str], message: str) -> None:
@@ -106,3 +107,13 @@ def test_trusted_proxies_and_pool_timeout() -> None:
         )
     with pytest.raises(ConfigError, match="LEAD_ARCHIVE_POOL_TIMEOUT"):
         Settings.from_env({"LEAD_ARCHIVE_DATABASE_URL": URL, "LEAD_ARCHIVE_POOL_TIMEOUT": "0"})
+
+
+@pytest.mark.parametrize(
+    ("raw", "on"), [(None, True), ("on", True), ("OFF", False), (" off ", False)]
+)
+def test_vicidial_log_switch(raw: str | None, on: bool) -> None:
+    env = {"LEAD_ARCHIVE_DATABASE_URL": URL}
+    if raw is not None:
+        env["LEAD_ARCHIVE_VICIDIAL_LOG"] = raw
+    assert Settings.from_env(env).vicidial_log is on

@@ -168,6 +168,16 @@ async def existing_tables(conn: Any) -> set[str]:
     return {str(r[0]) for r in rows}
 
 
+async def table_columns(conn: Any, table: str) -> list[str]:
+    rows = await query(
+        conn,
+        "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()"
+        " AND TABLE_NAME = %s ORDER BY ORDINAL_POSITION",
+        (table,),
+    )
+    return [str(r[0]) for r in rows]
+
+
 async def installed_routines(conn: Any) -> dict[str, tuple[str, str]]:
     """name → (body, comment) of the procedures in the current database."""
     rows = await query(
@@ -187,9 +197,13 @@ async def install(conn: Any) -> list[str]:
     changes: list[str] = []
     tables = await existing_tables(conn)
     for path in schemas:
+        before = await table_columns(conn, _stem(path))
         await run_script(conn, path.read_text(encoding="utf-8"))
         if _stem(path) not in tables:
             changes.append(f"created table {_stem(path)}")
+        else:
+            added = [c for c in await table_columns(conn, _stem(path)) if c not in before]
+            changes += [f"added column {c} to table {_stem(path)}" for c in added]
     installed = await installed_routines(conn)
     for routine in wanted:
         current = installed.get(routine.name)

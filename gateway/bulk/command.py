@@ -86,7 +86,9 @@ def command(args: argparse.Namespace) -> int:
     if args.direct:
         settings = Settings.from_env()
         assert settings.database_url is not None
-        transport: Transport = DirectTransport(settings.database_url, pool_size=args.parallel)
+        transport: Transport = DirectTransport(
+            settings.database_url, pool_size=args.parallel, vicidial_log=settings.vicidial_log
+        )
     else:
         if not args.url:
             raise ConfigError("--url is required (or --direct)")

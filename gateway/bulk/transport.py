@@ -83,9 +83,19 @@ class HttpTransport:
 
 
 class DirectTransport:
-    def __init__(self, url: DatabaseURL, actor: str = "bulk", pool_size: int = 2) -> None:
+    """Straight through the procedure, on the operator's own account; VICIdial's admin log is
+    written unless ``vicidial_log`` is off (LEAD_ARCHIVE_VICIDIAL_LOG)."""
+
+    def __init__(
+        self,
+        url: DatabaseURL,
+        actor: str = "bulk",
+        pool_size: int = 2,
+        vicidial_log: bool = True,
+    ) -> None:
         self.db = Database(url, pool_size=pool_size)
         self.actor = actor
+        self.vicidial_log = vicidial_log
 
     async def move(self, ids: Sequence[int], options: Options) -> Moved:
         started = time.perf_counter()
@@ -97,6 +107,7 @@ class DirectTransport:
             delete=options.delete,
             actor=self.actor,
             request_id=f"bulk-{int(time.time())}",
+            vicidial_log=self.vicidial_log,
         )
         return Moved(leads, (time.perf_counter() - started) * 1000)
 

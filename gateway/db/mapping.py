@@ -64,6 +64,10 @@ def _not_found(text: str, direction: Direction, details: Details) -> dict[str, A
     return extra
 
 
+def _denied(text: str, direction: Direction, details: Details) -> dict[str, Any]:
+    return {"lead_ids": [int(row[0]) for row in details]}
+
+
 def _columns(text: str, direction: Direction, details: Details) -> dict[str, Any]:
     return {"columns": [{"column": str(row[0]), "problem": str(row[1])} for row in details]}
 
@@ -89,6 +93,8 @@ SIGNAL_EXTRAS: dict[str, Callable[[str, Direction, Details], dict[str, Any]]] = 
     "database_unavailable": _nothing,
     "invalid_phone_number": _nothing,
     "invalid_api_key": _nothing,  # lead_archive_gateway_move: the key was revoked meanwhile
+    "permission_denied": _nothing,  # … or its VICIdial user lost the permission meanwhile
+    "lead_access_denied": _denied,
 }
 HEADERS: dict[str, dict[str, str]] = {
     "database_unavailable": {"Retry-After": RETRY_AFTER_SECONDS},

@@ -19,7 +19,7 @@ import asyncmy
 from asyncmy.errors import MySQLError
 
 from gateway import logs
-from gateway.contract import Direction
+from gateway.contract import ROUTES, Direction
 from gateway.db.mapping import (
     DENIED_ERRNOS,
     RETRY_ERRNOS,
@@ -33,12 +33,15 @@ from gateway.dburl import DatabaseURL
 # (installer.grant_statements; /readyz checks it). The move goes through
 # lead_archive_gateway_move, which derives the audit's actor from the key itself: the account
 # is not allowed to call lead_archive_move with an actor of its choosing.
+# lead_archive_gateway_refusal writes VICIdial's api log row of a request the gateway refused
+# itself (office hours, body); it finds the user from the key's hash too.
 GATEWAY_PROCEDURES = (
     "lead_archive_gateway_move",
     "lead_archive_authenticate",
     "lead_archive_check",
     "lead_archive_call_time",
     "lead_archive_lookup",
+    "lead_archive_gateway_refusal",
 )
 
 # asyncmy logs every server warning's text at WARNING level; such a text can quote a value
@@ -56,11 +59,14 @@ class PoolTimeout(TimeoutError):
 @dataclass(frozen=True)
 class Authenticated:
     """What ``lead_archive_authenticate`` answered: the API user and the stored hash, or the
-    seconds the client's address is still blocked for, or neither (an unknown key)."""
+    seconds the client's address is still blocked for, or neither (an unknown key, or the key
+    of a VICIdial user who is missing or inactive). ``refusal`` is ``permission_denied`` when
+    the key's VICIdial user may not use the route's function."""
 
     name: str | None
     key_sha256: bytes | None
     blocked_for: int | None
+    refusal: str | None = None
 
 
 @dataclass(frozen=True)
@@ -215,12 +221,23 @@ class Database:
         delete: bool,
         actor: str,
         request_id: str,
+        vicidial_log: bool = True,
     ) -> list[LeadResult]:
-        """``lead_archive_move`` with an actor of the caller's choosing: for an operator's own
-        account (the bulk client's ``--direct``). The gateway's account may not call it: see
-        :meth:`gateway_move`."""
-        args = [direction, actor, request_id, json.dumps(list(lead_ids)), insert, update, delete]
-        return _lead_results(await self._call_retrying("lead_archive_move", args, direction))
+        """The move with an actor of the caller's choosing, through
+        ``lead_archive_direct_move``: for an operator's own account (the bulk client's
+        ``--direct``), with VICIdial's admin log unless ``vicidial_log`` is off. The gateway's
+        account may not call it: see :meth:`gateway_move`."""
+        args = [
+            direction,
+            actor,
+            request_id,
+            json.dumps(list(lead_ids)),
+            insert,
+            update,
+            delete,
+            vicidial_log,
+        ]
+        return _lead_results(await self._call_retrying("lead_archive_direct_move", args, direction))
 
     async def gateway_move(
         self,
@@ -233,10 +250,12 @@ class Database:
         key_sha256: bytes,
         client: str,
         request_id: str,
+        vicidial_log: bool = True,
     ) -> list[LeadResult]:
         """The one CALL of a request, through ``lead_archive_gateway_move``: the database
         finds the API user from the key's hash and records it, the gateway's account and the
-        client's address in the audit."""
+        client's address in the audit; it checks the key's VICIdial user again (and its list
+        restriction) and writes VICIdial's logs unless ``vicidial_log`` is off."""
         args = [
             direction,
             key_sha256,
@@ -246,25 +265,39 @@ class Database:
             insert,
             update,
             delete,
+            vicidial_log,
         ]
         return _lead_results(
             await self._call_retrying("lead_archive_gateway_move", args, direction)
         )
 
-    async def authenticate(self, key_sha256: bytes | None, client: str) -> Authenticated:
+    async def authenticate(
+        self,
+        key_sha256: bytes | None,
+        client: str,
+        direction: Direction = "archive",
+        request_id: str | None = None,
+        vicidial_log: bool = True,
+    ) -> Authenticated:
         """The active API user holding this key hash (None for a malformed key), and the
-        throttle of failed attempts per client address (lead_archive_authenticate)."""
+        throttle of failed attempts per client address (lead_archive_authenticate); for a key
+        bound to a VICIdial user, that user's permission for the route's function (a refusal
+        is logged in VICIdial's api log there, unless ``vicidial_log`` is off)."""
+        function = ROUTES[direction].vicidial_function
         sets = await self._call_retrying(
-            "lead_archive_authenticate", [key_sha256, client], "archive"
+            "lead_archive_authenticate",
+            [key_sha256, client, function, request_id, vicidial_log],
+            direction,
         )
         rows = sets[-1] if sets else []
         if not rows:
             return Authenticated(None, None, None)
-        name, stored, blocked_for = rows[0]
+        name, stored, blocked_for, refusal = rows[0][:4]
         return Authenticated(
             None if name is None else str(name),
             None if stored is None else bytes(stored),
             None if blocked_for is None else max(1, int(blocked_for)),
+            None if refusal is None else str(refusal),
         )
 
     async def lookup(self, phone_number: str, limit: int) -> list[ArchivedLead]:
@@ -279,6 +312,19 @@ class Database:
             )
             for r in (sets[-1] if sets else [])
         ]
+
+    async def log_refusal(
+        self, direction: Direction, key_sha256: bytes, request_id: str, code: str, seconds: float
+    ) -> str | None:
+        """VICIdial's api log row of a request the gateway refused itself after the key
+        (lead_archive_gateway_refusal): what became of it (written, absent, error …), or
+        None when no row was due."""
+        sets = await self.call(
+            "lead_archive_gateway_refusal",
+            [direction, key_sha256, request_id, code, f"{seconds:.6f}"],
+        )
+        rows = sets[-1] if sets else []
+        return None if not rows or rows[0][0] is None else str(rows[0][0])
 
     async def call_time(self, call_time_id: str) -> list[int] | None:
         """The HHMM values of a ``vicidial_call_times`` row (default pair, Monday…Sunday)."""

@@ -15,10 +15,12 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -26,7 +28,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway import logs
-from gateway.contract import LOOKUP_LIMIT, LOOKUP_PATH, MAX_BODY_BYTES, ROUTES
+from gateway.contract import LOOKUP_LIMIT, LOOKUP_PATH, MAX_BODY_BYTES, ROUTES, Direction
 from gateway.contract import Route as MoveRoute
 from gateway.db import GATEWAY_PROCEDURES, Database, LeadResult
 from gateway.errors import Code, Problem
@@ -44,6 +46,17 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 ROUTE_LABELS = {**{route.path: route.direction for route in ROUTES.values()}, LOOKUP_PATH: "lookup"}
 
 
+@dataclass(frozen=True)
+class RefusalLog:
+    """A request refused by the gateway after its key was accepted, for VICIdial's api log."""
+
+    direction: Direction
+    key_sha256: bytes
+    request_id: str
+    code: str
+    seconds: float
+
+
 class Gateway:
     def __init__(
         self, settings: Settings, database: Database, now: Callable[[], datetime] | None = None
@@ -55,12 +68,26 @@ class Gateway:
         self._call_time: tuple[float, Schedule] | None = None
 
     async def move(self, request: Request, route: MoveRoute) -> Response:
-        user, key_sha256 = await self.authenticate(request)
+        received = time.perf_counter()
+        user, key_sha256 = await self.authenticate(request, route)
         request.state.user = user
-        if route.office_hours:
-            await self.refuse_in_office_hours()
-        raw = await read_body(request)
-        move = parse_body(raw, route.flags, self.settings.max_leads)
+        try:
+            if route.office_hours:
+                await self.refuse_in_office_hours()
+            raw = await read_body(request)
+            move = parse_body(raw, route.flags, self.settings.max_leads)
+        except Exception as exc:
+            # refused here, after the key: VICIdial's api log gets its row once the answer
+            # has been sent (the move call and the authentication log their own)
+            if self.settings.vicidial_log:
+                request.state.refusal_log = RefusalLog(
+                    route.direction,
+                    key_sha256,
+                    request.state.request_id,
+                    exc.code if isinstance(exc, Problem) else "internal_error",
+                    time.perf_counter() - received,
+                )
+            raise
         request.state.lead_count = len(move.lead_ids)
         started = time.perf_counter()
         results = await self.db.gateway_move(
@@ -72,13 +99,14 @@ class Gateway:
             key_sha256=key_sha256,
             client=request.state.client,
             request_id=request.state.request_id,
+            vicidial_log=self.settings.vicidial_log,
         )
         metrics.CALL_SECONDS.labels(route.direction).observe(time.perf_counter() - started)
         return JSONResponse(success_body(route, results, request.state.request_id))
 
     async def lookup(self, request: Request) -> Response:
         """Which archived leads have this phone number? Same key, any hour, read only."""
-        user, _ = await self.authenticate(request)
+        user, _ = await self.authenticate(request, ROUTES["archive"])
         request.state.user = user
         phone_number = parse_lookup_body(await read_body(request))
         found = await self.db.lookup(phone_number, LOOKUP_LIMIT + 1)
@@ -100,8 +128,36 @@ class Gateway:
             }
         )
 
-    async def authenticate(self, request: Request) -> tuple[str, bytes]:
-        """(API user, key hash), else 401, or 429 for an address that failed too often.
+    async def log_refusal(self, refusal: RefusalLog) -> None:
+        """VICIdial's api log row of a refusal decided here. Run after the answer was sent;
+        never fails the request: a problem is logged and dropped."""
+        try:
+            outcome = await self.db.log_refusal(
+                refusal.direction,
+                refusal.key_sha256,
+                refusal.request_id,
+                refusal.code,
+                refusal.seconds,
+            )
+        except Exception as exc:  # a refusal was answered already; its log row is best effort
+            logs.event(
+                "VICIdial api log not written",
+                logging.WARNING,
+                request_id=refusal.request_id,
+                error=type(exc).__name__,
+            )
+            return
+        if outcome is not None and outcome not in ("written", "absent"):
+            logs.event(
+                "VICIdial api log not written",
+                logging.WARNING,
+                request_id=refusal.request_id,
+                outcome=outcome,
+            )
+
+    async def authenticate(self, request: Request, route: MoveRoute) -> tuple[str, bytes]:
+        """(API user, key hash), else 401, or 429 for an address that failed too often, or 403
+        when the key's VICIdial user may not use the route's function.
 
         The failures are counted in the database, per client address, for every worker and
         host alike; a "blocked" answer is remembered here until it ends, so that refusing a
@@ -113,7 +169,13 @@ class Gateway:
         key = auth.key_from_header(request.headers.get("authorization"))
         presented = auth.key_hash(key) if key else None
         try:
-            found = await self.db.authenticate(presented, client)
+            found = await self.db.authenticate(
+                presented,
+                client,
+                route.direction,
+                request.state.request_id,
+                self.settings.vicidial_log,
+            )
         except Problem:
             if presented is None:  # a malformed key is refused whatever the database says
                 raise Problem("invalid_api_key", headers={"WWW-Authenticate": "Key"}) from None
@@ -123,6 +185,9 @@ class Gateway:
             raise Problem("too_many_requests", headers={"Retry-After": str(found.blocked_for)})
         if presented is None or found.name is None:
             raise Problem("invalid_api_key", headers={"WWW-Authenticate": "Key"})
+        if found.refusal == "permission_denied":
+            request.state.user = found.name
+            raise Problem("permission_denied")
         return found.name, presented
 
     async def refuse_in_office_hours(self) -> None:
@@ -352,9 +417,16 @@ def create_app(
         yield
         await db.close()
 
+    async def answer(request: Request, route: MoveRoute) -> Response:
+        response = await guarded(request, gateway.move(request, route))
+        refusal = getattr(request.state, "refusal_log", None)
+        if refusal is not None:
+            response.background = BackgroundTask(gateway.log_refusal, refusal)
+        return response
+
     def mover(route: MoveRoute) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
-            return await guarded(request, gateway.move(request, route))
+            return await answer(request, route)
 
         return endpoint
 

@@ -20,8 +20,19 @@ MODIFIES SQL DATA
 SQL SECURITY DEFINER
 COMMENT 'lead-archive 1'
 BEGIN
+    DECLARE v_account VARCHAR(255) DEFAULT SESSION_USER();
+
     CALL lead_archive_move(
-        'dearchive', SESSION_USER(), NULL, lead_ids, insert_leads, FALSE, delete_leads
+        'dearchive', v_account, NULL, lead_ids, insert_leads, FALSE, delete_leads
+    );
+    -- VICIdial's Admin Change Log, where its table exists: the calling account's user name
+    -- and host (lead_archive_vicidial_log; the audit row notes the outcome).
+    CALL lead_archive_vicidial_log(
+        'dearchive', v_account, NULL, lead_ids, NULL,
+        SUBSTRING_INDEX(v_account, '@', 1),
+        NULL,
+        IF(LOCATE('@', v_account) > 0, SUBSTRING_INDEX(v_account, '@', -1), ''),
+        NULL, FALSE, NULL, TRUE
     );
 END//
 DELIMITER ;

@@ -1,5 +1,6 @@
--- lead_archive_key_create: store a new API user (or give a revoked one a new key).
--- Only the SHA-256 of the key reaches the database. An active user keeps its key: revoke first.
+-- lead_archive_key_create: store a new API user (or give a revoked one a new key), not bound
+-- to a VICIdial user (lead_archive_key_create_bound). Only the SHA-256 of the key reaches the
+-- database. An active user keeps its key: revoke first.
 SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';
 
 DROP PROCEDURE IF EXISTS lead_archive_key_create;
@@ -13,16 +14,6 @@ MODIFIES SQL DATA
 SQL SECURITY DEFINER
 COMMENT 'lead-archive 1'
 BEGIN
-    IF EXISTS (
-        SELECT 1 FROM lead_archive_api_users
-        WHERE name = p_name AND revoked_at IS NULL
-    ) THEN
-        SIGNAL SQLSTATE '45000'
-            SET
-            MESSAGE_TEXT = 'user_exists: this API user has an active key; revoke it first';
-    END IF;
-    DELETE FROM lead_archive_api_users
-    WHERE name = p_name;
-    INSERT INTO lead_archive_api_users (name, key_sha256) VALUES (p_name, p_key_sha256);
+    CALL lead_archive_key_create_bound(p_name, p_key_sha256, NULL);
 END//
 DELIMITER ;

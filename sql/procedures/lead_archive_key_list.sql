@@ -1,4 +1,5 @@
--- lead_archive_key_list: the API users, never their keys.
+-- lead_archive_key_list: the API users and the VICIdial user each key is bound to (NULL: none),
+-- never their keys.
 SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';
 
 DROP PROCEDURE IF EXISTS lead_archive_key_list;
@@ -13,7 +14,8 @@ BEGIN
         name,
         created_at,
         revoked_at,
-        last_used_at
+        last_used_at,
+        vicidial_user
     FROM lead_archive_api_users
     ORDER BY name;
 END//

@@ -1,7 +1,11 @@
 -- Every call of archive_leads / dearchive_leads that passed its checks leaves one row here.
 -- InnoDB on purpose: the audit row commits with the work on InnoDB lead tables.
 -- actor: the API user of an HTTP call (derived in the database from the key), else the
--- calling account; db_account: the account that called; client_address: the HTTP client.
+-- calling account; db_account: the account that called; client_address: the HTTP client;
+-- vicidial_log: what became of VICIdial's own log rows for this call, written after the data
+-- change (lead_archive_vicidial_log): 'off', or 'admin_log <state>' (and for an HTTP request
+-- ', api_log <state>'), <state> one of written, unchanged (no lead changed: no row is due),
+-- absent (no such table), error <errno>.
 CREATE TABLE IF NOT EXISTS lead_archive_audit (
     audit_id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
     called_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
@@ -19,13 +23,14 @@ CREATE TABLE IF NOT EXISTS lead_archive_audit (
     update_count INT UNSIGNED NOT NULL,
     delete_count INT UNSIGNED NOT NULL,
     kept_count INT UNSIGNED NOT NULL,
+    vicidial_log VARCHAR(255) NULL,
     PRIMARY KEY (audit_id),
     KEY called_at (called_at),
     KEY request_id (request_id)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;
 
--- Upgrade of an audit table made before client_address existed (MariaDB and MySQL alike:
--- MySQL has no ADD COLUMN IF NOT EXISTS).
+-- Upgrade of an audit table made before client_address or vicidial_log existed (MariaDB and
+-- MySQL alike: MySQL has no ADD COLUMN IF NOT EXISTS).
 DROP PROCEDURE IF EXISTS lead_archive_upgrade_audit;
 
 DELIMITER //
@@ -41,6 +46,16 @@ BEGIN
     ) THEN
         ALTER TABLE lead_archive_audit
         ADD COLUMN client_address VARCHAR(64) NULL AFTER request_id;
+    END IF;
+    IF NOT EXISTS (
+        SELECT 1 FROM information_schema.COLUMNS
+        WHERE
+            TABLE_SCHEMA = DATABASE()
+            AND TABLE_NAME = 'lead_archive_audit'
+            AND COLUMN_NAME = 'vicidial_log'
+    ) THEN
+        ALTER TABLE lead_archive_audit
+        ADD COLUMN vicidial_log VARCHAR(255) NULL AFTER kept_count;
     END IF;
 END//
 DELIMITER ;

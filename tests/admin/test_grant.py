@@ -29,6 +29,7 @@ def test_statements_name_only_procedures() -> None:
             "lead_archive_check",
             "lead_archive_call_time",
             "lead_archive_lookup",
+            "lead_archive_gateway_refusal",
         )
     ]
 
@@ -127,7 +128,7 @@ def test_regression_the_gateway_account_cannot_forge_an_actor(
         # a key hash nobody holds: refused before anything is written
         try:
             limited.call(
-                "lead_archive_gateway_move", "archive", b"\0" * 32, "r1", "x", "[1]", 1, 1, 1
+                "lead_archive_gateway_move", "archive", b"\0" * 32, "r1", "x", "[1]", 1, 1, 1, 1
             )
         except MySQLError as exc:
             assert str(exc.args[1]).startswith("invalid_api_key:")

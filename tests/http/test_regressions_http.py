@@ -104,7 +104,9 @@ def test_failures_of_a_window_that_has_ended_count_no_more(vdb: SyncDB) -> None:
 
 def test_an_audit_table_of_an_earlier_version_gets_its_client_address(vdb: SyncDB) -> None:
     vdb.execute("ALTER TABLE lead_archive_audit DROP COLUMN client_address")
-    assert vdb.run(installer.install(vdb.conn)) == []
+    assert vdb.run(installer.install(vdb.conn)) == [
+        "added column client_address to table lead_archive_audit"
+    ]
     assert "client_address" in vdb.columns("lead_archive_audit")
     assert vdb.run(installer.install(vdb.conn)) == []
     assert vdb.run(installer.check(vdb.conn)) == []
@@ -125,7 +127,7 @@ def test_the_gateway_move_returns_what_the_move_returns(vdb: SyncDB) -> None:
     )
     through = vdb.results(
         "CALL lead_archive_gateway_move('archive', %s, 'r2', '192.0.2.5', '[3, 4]', TRUE, TRUE,"
-        " TRUE)",
+        " TRUE, TRUE)",
         (auth.key_hash(key),),
     )
     assert [[row[1:] for row in rows] for rows in direct] == [
@@ -136,7 +138,8 @@ def test_the_gateway_move_returns_what_the_move_returns(vdb: SyncDB) -> None:
     for sql, args in (
         ("CALL lead_archive_move('archive', 'dba', 'r3', '[7, 8]', TRUE, TRUE, TRUE)", None),
         (
-            "CALL lead_archive_gateway_move('archive', %s, 'r4', 'x', '[7, 8]', TRUE, TRUE, TRUE)",
+            "CALL lead_archive_gateway_move('archive', %s, 'r4', 'x', '[7, 8]', TRUE, TRUE, TRUE,"
+            " TRUE)",
             (auth.key_hash(key),),
         ),
     ):

@@ -34,6 +34,7 @@ class Api:
         pool_size: int = 4,
         pool_timeout: float = 5.0,
         add_key: bool = True,
+        vicidial_log: bool = True,
     ) -> None:
         from zoneinfo import ZoneInfo
 
@@ -47,6 +48,8 @@ class Api:
             ).trusted_proxies
         if pool_timeout != 5.0:
             extra["pool_timeout"] = pool_timeout
+        if not vicidial_log:
+            extra["vicidial_log"] = False
         self.settings = Settings(
             database_url=db.url,
             office_hours=Schedule.parse(office_hours),
@@ -72,9 +75,12 @@ class Api:
             base_url="http://gateway",
         )
 
-    def add_key(self, name: str) -> str:
+    def add_key(self, name: str, vicidial_user: str | None = None) -> str:
         key = secrets.register(auth.new_key())
-        self.db.call("lead_archive_key_create", name, auth.key_hash(key))
+        if vicidial_user is None:
+            self.db.call("lead_archive_key_create", name, auth.key_hash(key))
+        else:
+            self.db.call("lead_archive_key_create_bound", name, auth.key_hash(key), vicidial_user)
         return key
 
     def close(self) -> None:
