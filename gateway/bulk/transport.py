@@ -98,6 +98,8 @@ class DirectTransport:
             actor=self.actor,
             request_id=f"bulk-{int(time.time())}",
         )
+        if leads.lock_ms is not None:
+            return Moved(leads, leads.lock_ms)
         return Moved(leads, (time.perf_counter() - started) * 1000)
 
     async def close(self) -> None:

@@ -82,6 +82,14 @@ class LeadResult:
     reason: str | None
 
 
+class LeadResults(list[LeadResult]):
+    """One row per requested id, in order, and ``lock_ms``: the longest a single statement of
+    the call held ``vicidial_list`` in ms, as the procedure measured it (None when it did not
+    say, as a plan does not)."""
+
+    lock_ms: float | None = None
+
+
 async def connect(url: DatabaseURL) -> Any:
     """One connection, autocommit on (the installer and the command line use it)."""
     return await asyncmy.connect(autocommit=True, **url.connect_args())
@@ -215,12 +223,15 @@ class Database:
         delete: bool,
         actor: str,
         request_id: str,
-    ) -> list[LeadResult]:
-        """``lead_archive_move`` with an actor of the caller's choosing: for an operator's own
-        account (the bulk client's ``--direct``). The gateway's account may not call it: see
+    ) -> LeadResults:
+        """``lead_archive_move_measured`` (lead_archive_move and its longest hold on
+        vicidial_list) with an actor of the caller's choosing: for an operator's own account
+        (the bulk client's ``--direct``). The gateway's account may not call it: see
         :meth:`gateway_move`."""
         args = [direction, actor, request_id, json.dumps(list(lead_ids)), insert, update, delete]
-        return _lead_results(await self._call_retrying("lead_archive_move", args, direction))
+        return _lead_results(
+            await self._call_retrying("lead_archive_move_measured", args, direction)
+        )
 
     async def gateway_move(
         self,
@@ -233,7 +244,7 @@ class Database:
         key_sha256: bytes,
         client: str,
         request_id: str,
-    ) -> list[LeadResult]:
+    ) -> LeadResults:
         """The one CALL of a request, through ``lead_archive_gateway_move``: the database
         finds the API user from the key's hash and records it, the gateway's account and the
         client's address in the audit."""
@@ -360,8 +371,15 @@ def _give_back_later(pool: Any, task: asyncio.Future[Any]) -> None:
     task.add_done_callback(release)
 
 
-def _lead_results(sets: list[list[tuple[Any, ...]]]) -> list[LeadResult]:
+def _lead_results(sets: list[list[tuple[Any, ...]]]) -> LeadResults:
+    """The leads' result set; after it, lead_archive_move_measured's one-row ``lock_ms``."""
+    lock_ms = None
+    if len(sets) >= 2 and len(sets[-1]) == 1 and len(sets[-1][0]) == 1:
+        value = sets.pop()[0][0]
+        lock_ms = None if value is None else float(value)
     rows = sets[-1] if sets else []
-    return [
+    results = LeadResults(
         LeadResult(int(r[0]), bool(r[1]), bool(r[2]), bool(r[3]), r[4] and str(r[4])) for r in rows
-    ]
+    )
+    results.lock_ms = lock_ms
+    return results

@@ -213,6 +213,9 @@ def success_body(route: MoveRoute, results: list[LeadResult], request_id: str) -
         kept_count=sum(r.reason is not None for r in results),
         leads=leads,
     )
+    lock_ms = getattr(results, "lock_ms", None)
+    if lock_ms is not None:
+        body["lock_ms"] = lock_ms  # the longest hold of vicidial_list by one statement
     for outcome in ("inserted", "updated", "deleted"):
         metrics.LEADS.labels(route.direction, outcome).inc(body.get(outcome[:-1] + "_count", 0))
     metrics.LEADS.labels(route.direction, "kept").inc(body["kept_count"])

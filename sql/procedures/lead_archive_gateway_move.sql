@@ -8,7 +8,7 @@
 --
 -- Refused with 'invalid_api_key: …' when no active API user holds the key (say a key revoked
 -- between the gateway's check and this call); otherwise it returns exactly what
--- lead_archive_move returns (result sets and errors), which it calls unchanged.
+-- lead_archive_move_measured returns (result sets and errors), which it calls unchanged.
 SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';
 
 DROP PROCEDURE IF EXISTS lead_archive_gateway_move;
@@ -47,7 +47,7 @@ BEGIN
 
     SET v_last_audit = (SELECT COALESCE(MAX(audit_id), 0) FROM lead_archive_audit);
 
-    CALL lead_archive_move(
+    CALL lead_archive_move_measured(
         p_direction, v_actor, p_request_id, p_lead_ids, p_insert, p_update, p_delete
     );
 
