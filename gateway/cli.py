@@ -158,6 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
     bulk.add_argument("--state-file", type=Path, help="default: ./lead-archive-<job>.state")
     bulk.add_argument("--kept-csv", type=Path, help="default: <state file>.kept.csv")
     bulk.add_argument("--wait", action="store_true", help="sleep through office hours")
+    bulk.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="write nothing: ask the procedures what each batch would do and print the "
+        "predicted summary (inserted, updated, deleted, kept by reason)",
+    )
     gentle = bulk.add_argument_group(
         "throttles", "stay gentle on a live dialer (see the README: when to use which)"
     )

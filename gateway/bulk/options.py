@@ -21,3 +21,4 @@ class Options:
     max_lock_ms: float | None = None
     sleep: float = 0.0
     max_rate: float | None = None
+    dry_run: bool = False  # ask for the plan of each batch: what it would do, nothing written

@@ -39,6 +39,8 @@ GATEWAY_PROCEDURES = (
     "lead_archive_check",
     "lead_archive_call_time",
     "lead_archive_lookup",
+    "archive_leads_plan",  # read only: nothing written, no actor to forge
+    "dearchive_leads_plan",
 )
 
 # asyncmy logs every server warning's text at WARNING level; such a text can quote a value
@@ -232,6 +234,24 @@ class Database:
         return _lead_results(
             await self._call_retrying("lead_archive_move_measured", args, direction)
         )
+
+    async def plan(
+        self,
+        direction: Direction,
+        lead_ids: Sequence[int],
+        *,
+        insert: bool,
+        update: bool,
+        delete: bool,
+    ) -> LeadResults:
+        """What ``archive_leads`` / ``dearchive_leads`` would do now, from their ``_plan``
+        siblings: the same rules and refusals, nothing written, no audit row."""
+        ids = json.dumps(list(lead_ids))
+        if direction == "archive":
+            procedure, args = "archive_leads_plan", [ids, insert, update, delete]
+        else:
+            procedure, args = "dearchive_leads_plan", [ids, insert, delete]
+        return _lead_results(await self._call_retrying(procedure, args, direction))
 
     async def gateway_move(
         self,
