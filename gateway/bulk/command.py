@@ -56,6 +56,7 @@ def command(args: argparse.Namespace) -> int:
         max_lock_ms=args.max_lock_ms,
         sleep=args.sleep,
         max_rate=args.max_rate,
+        dry_run=args.dry_run,
     )
     checks = _checks(args)
     selection = _selection(args)
@@ -72,6 +73,8 @@ def command(args: argparse.Namespace) -> int:
         "delete": options.delete,
         "batch_size": options.batch_size,
     }
+    if options.dry_run:
+        job["dry_run"] = True  # its own state file: a plan never counts as work done
     if args.ids_file is not None:
         ids = _read_ids(
             sys.stdin.read() if str(args.ids_file) == "-" else args.ids_file.read_text()
@@ -113,7 +116,7 @@ def command(args: argparse.Namespace) -> int:
         code = EXIT_STOPPED
     kept_path = args.kept_csv or state_path.with_name(state_path.name + ".kept.csv")
     kept = write_kept_csv(state, kept_path)
-    print(summary_table(state))
+    print(summary_table(state, predicted=options.dry_run))
     if kept:
         print(f"{kept:,} leads kept or not found: {kept_path}")
     return code

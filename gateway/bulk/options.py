@@ -17,7 +17,8 @@ class Options:
     batch_size: int = MAX_LEADS
     wait: bool = False
     retry_for: float = 600.0
-    parallel: int = 2
+    parallel: int = 1  # two in flight starve a MyISAM dialer (docs/performance.md, D1)
     max_lock_ms: float | None = None
     sleep: float = 0.0
     max_rate: float | None = None
+    dry_run: bool = False  # ask for the plan of each batch: what it would do, nothing written

@@ -17,7 +17,9 @@ def write_kept_csv(state: State, path: Path) -> int:
     return len(rows)
 
 
-def summary_table(state: State) -> str:
+def summary_table(state: State, *, predicted: bool = False) -> str:
+    """The run's counts; a dry run's are the same lines, marked as predicted, so that the real
+    run of the same selection on unchanged tables prints the same numbers."""
     totals = state.totals()
     lines = [f"{'leads in the job':<24}{len(state.ids):>12,}"]
     for key in ("inserted", "updated", "deleted"):
@@ -27,4 +29,7 @@ def summary_table(state: State) -> str:
             lines.append(f"{'kept (' + key[5:] + ')':<24}{value:>12,}")
     lines.append(f"{'already archived':<24}{totals.get('already', 0):>12,}")
     lines.append(f"{'not found':<24}{totals.get('not_found', 0):>12,}")
+    if predicted:
+        lines = [f"{line}   (predicted)" for line in lines]
+        lines.insert(0, "dry run: nothing was written; what a run would do now:")
     return "\n".join(lines)

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 import httpx
 
 from gateway.bulk.options import Options
+from gateway.contract import PLAN_SUFFIX, ROUTES
 from gateway.db import Database, LeadResult
 from gateway.dburl import DatabaseURL
 from gateway.errors import Problem, is_code
@@ -46,7 +47,8 @@ class HttpTransport:
         body.update(delete_leads=options.delete, lead_ids=list(ids))
         started = time.perf_counter()
         try:
-            response = await self.client.post(f"/vicidial/leads/{options.direction}", json=body)
+            path = ROUTES[options.direction].path + (PLAN_SUFFIX if options.dry_run else "")
+            response = await self.client.post(path, json=body)
         except httpx.TransportError:
             raise Problem("database_unavailable") from None
         try:
@@ -99,6 +101,15 @@ class DirectTransport:
 
     async def move(self, ids: Sequence[int], options: Options) -> Moved:
         started = time.perf_counter()
+        if options.dry_run:
+            leads = await self.db.plan(
+                options.direction,
+                ids,
+                insert=options.insert,
+                update=options.update,
+                delete=options.delete,
+            )
+            return Moved(leads, None)
         leads = await self.db.move(
             options.direction,
             ids,
@@ -109,6 +120,8 @@ class DirectTransport:
             request_id=f"bulk-{int(time.time())}",
             vicidial_log=self.vicidial_log,
         )
+        if leads.lock_ms is not None:
+            return Moved(leads, leads.lock_ms)
         return Moved(leads, (time.perf_counter() - started) * 1000)
 
     async def close(self) -> None:

@@ -42,6 +42,8 @@ GATEWAY_PROCEDURES = (
     "lead_archive_call_time",
     "lead_archive_lookup",
     "lead_archive_gateway_refusal",
+    "archive_leads_plan",  # read only: nothing written, no actor to forge
+    "dearchive_leads_plan",
 )
 
 # asyncmy logs every server warning's text at WARNING level; such a text can quote a value
@@ -86,6 +88,14 @@ class LeadResult:
     updated: bool
     deleted: bool
     reason: str | None
+
+
+class LeadResults(list[LeadResult]):
+    """One row per requested id, in order, and ``lock_ms``: the longest a single statement of
+    the call held ``vicidial_list`` in ms, as the procedure measured it (None when it did not
+    say, as a plan does not)."""
+
+    lock_ms: float | None = None
 
 
 async def connect(url: DatabaseURL) -> Any:
@@ -222,7 +232,7 @@ class Database:
         actor: str,
         request_id: str,
         vicidial_log: bool = True,
-    ) -> list[LeadResult]:
+    ) -> LeadResults:
         """The move with an actor of the caller's choosing, through
         ``lead_archive_direct_move``: for an operator's own account (the bulk client's
         ``--direct``), with VICIdial's admin log unless ``vicidial_log`` is off. The gateway's
@@ -239,6 +249,24 @@ class Database:
         ]
         return _lead_results(await self._call_retrying("lead_archive_direct_move", args, direction))
 
+    async def plan(
+        self,
+        direction: Direction,
+        lead_ids: Sequence[int],
+        *,
+        insert: bool,
+        update: bool,
+        delete: bool,
+    ) -> LeadResults:
+        """What ``archive_leads`` / ``dearchive_leads`` would do now, from their ``_plan``
+        siblings: the same rules and refusals, nothing written, no audit row."""
+        ids = json.dumps(list(lead_ids))
+        if direction == "archive":
+            procedure, args = "archive_leads_plan", [ids, insert, update, delete]
+        else:
+            procedure, args = "dearchive_leads_plan", [ids, insert, delete]
+        return _lead_results(await self._call_retrying(procedure, args, direction))
+
     async def gateway_move(
         self,
         direction: Direction,
@@ -251,7 +279,7 @@ class Database:
         client: str,
         request_id: str,
         vicidial_log: bool = True,
-    ) -> list[LeadResult]:
+    ) -> LeadResults:
         """The one CALL of a request, through ``lead_archive_gateway_move``: the database
         finds the API user from the key's hash and records it, the gateway's account and the
         client's address in the audit; it checks the key's VICIdial user again (and its list
@@ -406,8 +434,15 @@ def _give_back_later(pool: Any, task: asyncio.Future[Any]) -> None:
     task.add_done_callback(release)
 
 
-def _lead_results(sets: list[list[tuple[Any, ...]]]) -> list[LeadResult]:
+def _lead_results(sets: list[list[tuple[Any, ...]]]) -> LeadResults:
+    """The leads' result set; after it, lead_archive_move_measured's one-row ``lock_ms``."""
+    lock_ms = None
+    if len(sets) >= 2 and len(sets[-1]) == 1 and len(sets[-1][0]) == 1:
+        value = sets.pop()[0][0]
+        lock_ms = None if value is None else float(value)
     rows = sets[-1] if sets else []
-    return [
+    results = LeadResults(
         LeadResult(int(r[0]), bool(r[1]), bool(r[2]), bool(r[3]), r[4] and str(r[4])) for r in rows
-    ]
+    )
+    results.lock_ms = lock_ms
+    return results

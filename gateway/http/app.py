@@ -28,7 +28,14 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway import logs
-from gateway.contract import LOOKUP_LIMIT, LOOKUP_PATH, MAX_BODY_BYTES, ROUTES, Direction
+from gateway.contract import (
+    LOOKUP_LIMIT,
+    LOOKUP_PATH,
+    MAX_BODY_BYTES,
+    PLAN_SUFFIX,
+    ROUTES,
+    Direction,
+)
 from gateway.contract import Route as MoveRoute
 from gateway.db import GATEWAY_PROCEDURES, Database, LeadResult
 from gateway.errors import Code, Problem
@@ -41,9 +48,14 @@ from gateway.settings import Settings
 CALL_TIME_TTL = 300.0
 SUCCESS_MESSAGE = "lead_ids batch was successfully processed"
 LOOKUP_MESSAGE = "archived leads with this phone number"
+PLAN_MESSAGE = "lead_ids batch was planned: nothing was written"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 # metrics' `route` label
-ROUTE_LABELS = {**{route.path: route.direction for route in ROUTES.values()}, LOOKUP_PATH: "lookup"}
+ROUTE_LABELS = {
+    **{route.path: route.direction for route in ROUTES.values()},
+    **{route.path + PLAN_SUFFIX: route.direction + "_plan" for route in ROUTES.values()},
+    LOOKUP_PATH: "lookup",
+}
 
 
 @dataclass(frozen=True)
@@ -103,6 +115,26 @@ class Gateway:
         )
         metrics.CALL_SECONDS.labels(route.direction).observe(time.perf_counter() - started)
         return JSONResponse(success_body(route, results, request.state.request_id))
+
+    async def plan(self, request: Request, route: MoveRoute) -> Response:
+        """What the route would do with this body now: the same checks and the same answer
+        shape, computed by the procedures' own rules, nothing written and no audit row.
+        Allowed at any hour (it only reads)."""
+        user, _ = await self.authenticate(request, route)
+        request.state.user = user
+        move = parse_body(await read_body(request), route.flags, self.settings.max_leads)
+        request.state.lead_count = len(move.lead_ids)
+        results = await self.db.plan(
+            route.direction,
+            move.lead_ids,
+            insert=move.insert,
+            update=move.update,
+            delete=move.delete,
+        )
+        body = success_body(route, results, request.state.request_id, count=False)
+        body["message"] = PLAN_MESSAGE
+        body["dry_run"] = True
+        return JSONResponse(body)
 
     async def lookup(self, request: Request) -> Response:
         """Which archived leads have this phone number? Same key, any hour, read only."""
@@ -255,7 +287,9 @@ async def read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def success_body(route: MoveRoute, results: list[LeadResult], request_id: str) -> dict[str, Any]:
+def success_body(
+    route: MoveRoute, results: list[LeadResult], request_id: str, *, count: bool = True
+) -> dict[str, Any]:
     leads = []
     for r in results:
         lead: dict[str, Any] = {"lead_id": r.lead_id, "inserted": r.inserted}
@@ -278,9 +312,13 @@ def success_body(route: MoveRoute, results: list[LeadResult], request_id: str) -
         kept_count=sum(r.reason is not None for r in results),
         leads=leads,
     )
-    for outcome in ("inserted", "updated", "deleted"):
-        metrics.LEADS.labels(route.direction, outcome).inc(body.get(outcome[:-1] + "_count", 0))
-    metrics.LEADS.labels(route.direction, "kept").inc(body["kept_count"])
+    lock_ms = getattr(results, "lock_ms", None)
+    if lock_ms is not None:
+        body["lock_ms"] = lock_ms  # the longest hold of vicidial_list by one statement
+    if count:
+        for outcome in ("inserted", "updated", "deleted"):
+            metrics.LEADS.labels(route.direction, outcome).inc(body.get(outcome[:-1] + "_count", 0))
+        metrics.LEADS.labels(route.direction, "kept").inc(body["kept_count"])
     return body
 
 
@@ -430,12 +468,19 @@ def create_app(
 
         return endpoint
 
+    def planner(route: MoveRoute) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            return await guarded(request, gateway.plan(request, route))
+
+        return endpoint
+
     async def lookup(request: Request) -> Response:
         return await guarded(request, gateway.lookup(request))
 
     app = Starlette(
         routes=[
             *(Route(r.path, mover(r), methods=["POST"]) for r in ROUTES.values()),
+            *(Route(r.path + PLAN_SUFFIX, planner(r), methods=["POST"]) for r in ROUTES.values()),
             Route(LOOKUP_PATH, lookup, methods=["POST"]),
             Route("/healthz", gateway.healthz, methods=["GET"]),
             Route("/readyz", gateway.readyz, methods=["GET"]),

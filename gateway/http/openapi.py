@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from gateway import __version__
-from gateway.contract import LOOKUP_LIMIT, LOOKUP_PATH, MAX_LEAD_ID, MAX_PHONE_TEXT, ROUTES
+from gateway.contract import (
+    LOOKUP_LIMIT,
+    LOOKUP_PATH,
+    MAX_LEAD_ID,
+    MAX_PHONE_TEXT,
+    PLAN_SUFFIX,
+    ROUTES,
+)
 from gateway.errors import CATALOGUE, Code
 
 # Codes no move route answers: other routes' and the command line's
@@ -54,7 +61,7 @@ def _body(flags: tuple[str, ...], max_leads: int) -> dict[str, Any]:
     }
 
 
-def _success(with_update: bool) -> dict[str, Any]:
+def _success(with_update: bool, plan: bool = False) -> dict[str, Any]:
     lead = {
         "lead_id": {"type": "integer"},
         "inserted": {"type": "boolean"},
@@ -69,12 +76,27 @@ def _success(with_update: bool) -> dict[str, Any]:
         "type": "object",
         "required": ["message", "http_code", "request_id", "leads", *counts],
         "properties": {
-            "message": {"const": "lead_ids batch was successfully processed"},
+            "message": {
+                "const": "lead_ids batch was planned: nothing was written"
+                if plan
+                else "lead_ids batch was successfully processed"
+            },
             "http_code": {"const": 200},
             "code": {"const": "ok"},
             "request_id": {"type": "string"},
             **{c: {"type": "integer"} for c in counts},
             "leads": {"type": "array", "items": {"type": "object", "properties": lead}},
+            **(
+                {"dry_run": {"const": True}}
+                if plan
+                else {
+                    "lock_ms": {
+                        "type": "number",
+                        "description": "the longest a single statement of the call held "
+                        "vicidial_list, in ms",
+                    }
+                }
+            ),
         },
     }
 
@@ -171,6 +193,30 @@ def openapi_document(max_leads: int) -> dict[str, Any]:
                         },
                     },
                     **_problems(_ROUTE_CODES[name], max_leads, route.source, route.target),
+                },
+            }
+        }
+        plan_codes: list[Code] = [c for c in _ROUTE_CODES[name] if c != "office_hours"]
+        paths[route.path + PLAN_SUFFIX] = {
+            "post": {
+                "operationId": f"{name}_leads_plan",
+                "summary": "What the route would do now: the same checks and answer, nothing "
+                "written, no audit row. Allowed at any hour.",
+                "security": [{"apiKey": []}],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _body(route.flags, max_leads)}},
+                },
+                "responses": {
+                    "200": {
+                        "description": "planned",
+                        "content": {
+                            "application/json": {
+                                "schema": _success("update_leads" in route.flags, plan=True)
+                            }
+                        },
+                    },
+                    **_problems(plan_codes, max_leads, route.source, route.target),
                 },
             }
         }

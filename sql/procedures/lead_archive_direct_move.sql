@@ -24,7 +24,7 @@ COMMENT 'lead-archive 1'
 BEGIN
     DECLARE v_account VARCHAR(255) DEFAULT SESSION_USER();
 
-    CALL lead_archive_move(
+    CALL lead_archive_move_measured(
         p_direction, p_actor, p_request_id, p_lead_ids, p_insert, p_update, p_delete
     );
     CALL lead_archive_vicidial_log(

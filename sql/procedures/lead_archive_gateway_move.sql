@@ -14,7 +14,8 @@
 -- Refused with 'invalid_api_key: …' when no active API user holds the key (say a key revoked
 -- between the gateway's check and this call) or its VICIdial user is missing or inactive, and
 -- 'permission_denied: …' when that user may not use the route's function; otherwise it returns
--- exactly what lead_archive_move returns (result sets and errors), which it calls unchanged.
+-- exactly what lead_archive_move_measured returns (result sets and errors), which it calls
+-- unchanged.
 --
 -- VICIdial's logs, with p_vicidial_log (LEAD_ARCHIVE_VICIDIAL_LOG) and where the tables exist:
 -- after a move, lead_archive_vicidial_log (the admin log row when a lead changed, the api log
@@ -159,7 +160,7 @@ BEGIN
 
     SET v_last_audit = (SELECT COALESCE(MAX(audit_id), 0) FROM lead_archive_audit);
 
-    CALL lead_archive_move(
+    CALL lead_archive_move_measured(
         p_direction, v_actor, p_request_id, p_lead_ids, p_insert, p_update, p_delete
     );
 

@@ -33,6 +33,8 @@ BEGIN
                 lead_id BIGINT UNSIGNED NOT NULL,
                 in_target TINYINT(1) NOT NULL DEFAULT 0,
                 id_conflict TINYINT(1) NOT NULL DEFAULT 0,
+                differs TINYINT(1) NOT NULL DEFAULT 0,
+                busy TINYINT(1) NOT NULL DEFAULT 0,
                 inserted TINYINT(1) NOT NULL DEFAULT 0,
                 updated TINYINT(1) NOT NULL DEFAULT 0,
                 deleted TINYINT(1) NOT NULL DEFAULT 0,

@@ -1,6 +1,6 @@
 -- lead_archive_work_reclaim: the name of a working table of the procedures (lead_archive_request,
--- lead_archive_source_columns, lead_archive_target_columns, lead_archive_problems,
--- lead_archive_check_report) is taken by a TEMPORARY table of this session.
+-- lead_archive_copy, lead_archive_source_columns, lead_archive_target_columns,
+-- lead_archive_problems, lead_archive_check_report) is taken by a TEMPORARY table of this session.
 -- Every working table carries the column lead_archive_work. One that has it was left by a call
 -- killed before its cleanup (KILL QUERY, max_statement_time): it is dropped. Any other table of
 -- that name is the caller's own and is never dropped: with p_refuse the call is refused

@@ -24,13 +24,15 @@ CREATE TABLE IF NOT EXISTS lead_archive_audit (
     delete_count INT UNSIGNED NOT NULL,
     kept_count INT UNSIGNED NOT NULL,
     vicidial_log VARCHAR(255) NULL,
+    -- the longest a single statement of the call held vicidial_list, in ms
+    max_lock_ms DECIMAL(12, 3) NULL,
     PRIMARY KEY (audit_id),
     KEY called_at (called_at),
     KEY request_id (request_id)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;
 
--- Upgrade of an audit table made before client_address or vicidial_log existed (MariaDB and
--- MySQL alike: MySQL has no ADD COLUMN IF NOT EXISTS).
+-- Upgrade of an audit table made before client_address, vicidial_log or max_lock_ms existed
+-- (MariaDB and MySQL alike: MySQL has no ADD COLUMN IF NOT EXISTS).
 DROP PROCEDURE IF EXISTS lead_archive_upgrade_audit;
 
 DELIMITER //
@@ -56,6 +58,16 @@ BEGIN
     ) THEN
         ALTER TABLE lead_archive_audit
         ADD COLUMN vicidial_log VARCHAR(255) NULL AFTER kept_count;
+    END IF;
+    IF NOT EXISTS (
+        SELECT 1 FROM information_schema.COLUMNS
+        WHERE
+            TABLE_SCHEMA = DATABASE()
+            AND TABLE_NAME = 'lead_archive_audit'
+            AND COLUMN_NAME = 'max_lock_ms'
+    ) THEN
+        ALTER TABLE lead_archive_audit
+        ADD COLUMN max_lock_ms DECIMAL(12, 3) NULL AFTER vicidial_log;
     END IF;
 END//
 DELIMITER ;

@@ -100,13 +100,13 @@ def test_check_is_empty_when_ready(vdb: SyncDB) -> None:
 def test_check_reports_a_changed_routine_body(vdb: SyncDB) -> None:
     """Same name and version comment, another string literal: not this version (MySQL shows
     the literals unescaped, so the comparison must still see the change there)."""
-    text = (installer.SQL_DIR / "procedures" / "lead_archive_move.sql").read_text()
-    assert "THEN ''busy'' " in text
-    vdb.script(text.replace("THEN ''busy'' ", "THEN ''kept'' "))
+    text = (installer.SQL_DIR / "procedures" / "lead_archive_move_core.sql").read_text()
+    assert "''id_conflict'', NULL" in text
+    vdb.script(text.replace("''id_conflict'', NULL", "''kept'', NULL"))
     assert vdb.run(installer.check(vdb.conn)) == [
-        "procedure lead_archive_move is not at this version (lead-archive db install)"
+        "procedure lead_archive_move_core is not at this version (lead-archive db install)"
     ]
-    assert vdb.run(installer.install(vdb.conn)) == ["updated procedure lead_archive_move"]
+    assert vdb.run(installer.install(vdb.conn)) == ["updated procedure lead_archive_move_core"]
     assert vdb.run(installer.check(vdb.conn)) == []
 
 

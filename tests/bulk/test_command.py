@@ -272,3 +272,43 @@ def test_phone_selection_reads_the_index_not_the_table(vdb: SyncDB) -> None:
     vdb.execute("SET @lead_archive_select_sql = 'mine'")
     vdb.call("lead_archive_select_leads", "vicidial_list_archive", '{"phone": ["5550102030"]}')
     assert vdb.value("SELECT @lead_archive_select_sql") == "mine"
+
+
+def test_dry_run_predicts_exactly_what_the_run_then_does(vdb: SyncDB, tmp_path: Path) -> None:
+    """A 100k-lead selection with every reason in it: the dry run's predicted counts are the
+    real run's, and the dry run wrote nothing."""
+    seed_leads(vdb, 100_000)
+    selection = ("--direct", "--list-id", "101", "--list-id", "998")
+    # already archived then changed (kept as mismatch with --no-update), busy, reused ids
+    vdb.archive(list(range(1, 401)), True, False, False)
+    vdb.execute("UPDATE vicidial_list SET comments = 'changed since' WHERE lead_id <= 200")
+    vdb.execute(
+        "INSERT INTO vicidial_hopper (lead_id, list_id) SELECT lead_id, list_id "
+        "FROM vicidial_list WHERE lead_id BETWEEN 1000 AND 1300"
+    )
+    vdb.execute(
+        "INSERT INTO vicidial_list_archive SELECT * FROM vicidial_list "
+        "WHERE lead_id BETWEEN 2000 AND 2300"
+    )
+    vdb.execute(
+        "UPDATE vicidial_list_archive SET entry_date = '2001-02-03 04:05:06' "
+        "WHERE lead_id BETWEEN 2000 AND 2300"
+    )
+    before = vdb.checksums()
+    audits = vdb.audit_count()
+    dry = bulk(vdb, tmp_path, *selection, "--no-update", "--dry-run")
+    assert dry.returncode == 1, dry.stderr  # some leads would be kept
+    assert vdb.checksums() == before and vdb.audit_count() == audits
+    predicted = [
+        line.removesuffix("   (predicted)")
+        for line in dry.stdout.splitlines()
+        if line.endswith("(predicted)")
+    ]
+    real = bulk(vdb, tmp_path, *selection, "--no-update")
+    assert real.returncode == 1, real.stderr
+    done = [line for line in real.stdout.splitlines() if line.startswith(predicted[0][:16])]
+    start = real.stdout.splitlines().index(done[0])
+    assert real.stdout.splitlines()[start : start + len(predicted)] == predicted
+    text = "\n".join(predicted)
+    for reason in ("mismatch", "busy", "id_conflict"):
+        assert f"kept ({reason})" in text, text

@@ -274,7 +274,7 @@ def test_16_database_unavailable(vdb: SyncDB) -> None:
 
 
 def test_17_internal_error_tells_nothing(api: Api, unchanged: None) -> None:
-    api.db.execute("DROP PROCEDURE lead_archive_move")
+    api.db.execute("DROP PROCEDURE lead_archive_move_core")
     data = refused(api, api.post(body()), 500, "internal_error")
     assert data["message"] == "internal error"
     assert set(data) == {"message", "http_code", "code", "request_id"}

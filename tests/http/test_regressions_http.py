@@ -114,7 +114,8 @@ def test_an_audit_table_of_an_earlier_version_gets_its_client_address(vdb: SyncD
 
 def test_the_gateway_move_returns_what_the_move_returns(vdb: SyncDB) -> None:
     """lead_archive_gateway_move: the same result sets and the same errors as
-    lead_archive_move, with the actor found from the key and the client recorded."""
+    lead_archive_move_measured (lead_archive_move, then its lock_ms), with the actor found from
+    the key and the client recorded."""
     from asyncmy.errors import MySQLError
 
     from gateway.http import auth
@@ -123,20 +124,27 @@ def test_the_gateway_move_returns_what_the_move_returns(vdb: SyncDB) -> None:
     key = auth.new_key()
     vdb.call("lead_archive_key_create", "crm", auth.key_hash(key))
     direct = vdb.results(
-        "CALL lead_archive_move('archive', 'dba', 'r1', '[1, 2]', TRUE, TRUE, TRUE)"
+        "CALL lead_archive_move_measured('archive', 'dba', 'r1', '[1, 2]', TRUE, TRUE, TRUE)"
     )
     through = vdb.results(
         "CALL lead_archive_gateway_move('archive', %s, 'r2', '192.0.2.5', '[3, 4]', TRUE, TRUE,"
         " TRUE, TRUE)",
         (auth.key_hash(key),),
     )
-    assert [[row[1:] for row in rows] for rows in direct] == [
-        [row[1:] for row in rows] for rows in through
+    # the leads, then one row and column: the milliseconds each call measured
+    assert [[row[1:] for row in rows] for rows in direct[:-1]] == [
+        [row[1:] for row in rows] for rows in through[:-1]
     ]
-    assert [row[0] for row in through[-1]] == [3, 4]
+    assert (
+        [len(direct[-1]), len(direct[-1][0])] == [len(through[-1]), len(through[-1][0])] == [1, 1]
+    )
+    assert [row[0] for row in through[-2]] == [3, 4]
     errors = []
     for sql, args in (
-        ("CALL lead_archive_move('archive', 'dba', 'r3', '[7, 8]', TRUE, TRUE, TRUE)", None),
+        (
+            "CALL lead_archive_move_measured('archive', 'dba', 'r3', '[7, 8]', TRUE, TRUE, TRUE)",
+            None,
+        ),
         (
             "CALL lead_archive_gateway_move('archive', %s, 'r4', 'x', '[7, 8]', TRUE, TRUE, TRUE,"
             " TRUE)",

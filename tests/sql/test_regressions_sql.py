@@ -33,6 +33,7 @@ from tests.support.processes import cli_env, run_cli
 
 WORK_TABLES = (
     "lead_archive_request",
+    "lead_archive_copy",
     "lead_archive_source_columns",
     "lead_archive_target_columns",
     "lead_archive_problems",

@@ -3,6 +3,7 @@ non-strict session (the same files a DBA runs with ``sql/tests/run-with-client.s
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -31,3 +32,17 @@ def test_a_failed_assertion_fails(vdb: SyncDB) -> None:
         vdb.script("CALL la_test_assert(1 = 2, 'on purpose');")
     with pytest.raises(MySQLError, match="expected error leads_not_found"):
         vdb.script("CALL la_test_expect_error('SELECT 1', 'leads_not_found:');")
+
+
+def test_the_named_limits_match_the_contract() -> None:
+    """The id list's limits live once in the SQL, and equal gateway/contract.py's."""
+    from gateway.contract import MAX_LEAD_ID, MAX_LEADS
+
+    procedures = ROOT / "sql" / "procedures"
+    core = (procedures / "lead_archive_move_core.sql").read_text()
+    assert re.findall(r"DECLARE c_max_leads INT DEFAULT (\d+);", core) == [str(MAX_LEADS)]
+    parse = (procedures / "lead_archive_parse_ids.sql").read_text()
+    assert re.findall(r"lead_id > (\d+)", parse) == [str(MAX_LEAD_ID)]
+    for path in procedures.glob("*.sql"):
+        if path.name != "lead_archive_move_core.sql":
+            assert not re.search(r"\b500\b", path.read_text()), path.name
