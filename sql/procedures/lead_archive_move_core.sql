@@ -295,6 +295,16 @@ BEGIN
                     ),
                     ''
                 ),
+                -- ENUM and SET also by their number: an ENUM's error value (0) reads '' like
+                -- a member ''
+                IF(
+                    data_type IN ('enum', 'set'),
+                    CONCAT(
+                        't.`', REPLACE(column_name, '`', '``'), '` + 0 <=> s.`',
+                        REPLACE(column_name, '`', '``'), '` + 0 AND '
+                    ),
+                    ''
+                ),
                 'CAST(t.`', REPLACE(column_name, '`', '``'), '` AS BINARY) <=> CAST(s.`',
                 REPLACE(column_name, '`', '``'), '` AS BINARY)'
             )

@@ -29,6 +29,7 @@ MODIFIES SQL DATA
 SQL SECURITY DEFINER
 COMMENT 'lead-archive 1'
 BEGIN
+    DECLARE c_max_leads INT DEFAULT 500;  -- the id list's limit, as lead_archive_move_core
     DECLARE v_parsed BOOLEAN DEFAULT FALSE;
     DECLARE v_guarded BOOLEAN DEFAULT FALSE;
     -- Unicode, explicitly: compared with VICIdial's campaign ids whatever their collation
@@ -76,7 +77,7 @@ BEGIN
         SET SESSION sql_safe_updates = 0;
         SET SESSION sql_big_selects = 1;
 
-        -- 2. the usual case, cheaply: a plain list of at most 500 ids, each in the source
+        -- 2. the usual case, cheaply: a plain list of at most c_max_leads ids, each in the source
         -- once and in an allowed list, is counted by one statement over the ids as written
         -- (validated: digits, commas and spaces only). Anything else (a refusal to come, an
         -- odd list, a missing table) takes the full check below, which answers it.
@@ -90,7 +91,7 @@ BEGIN
             SET v_ids = SUBSTRING(v_ids, 2, CHAR_LENGTH(v_ids) - 2);
             IF v_ids REGEXP '^[[:digit:][:space:],]+$' THEN
                 SET v_count = CHAR_LENGTH(v_ids) - CHAR_LENGTH(REPLACE(v_ids, ',', '')) + 1;
-                IF v_count <= 500 THEN
+                IF v_count <= c_max_leads THEN
                     SET v_saved_sql = @lead_archive_sql;
                     SET @lead_archive_sql = CONCAT(
                         'SELECT CONCAT(COUNT(*), '','', COALESCE(SUM(NOT EXISTS (',
@@ -120,7 +121,7 @@ BEGIN
 
         -- 3. the full check, on the parsed list (lead_archive_parse_ids refuses what the move
         -- would refuse)
-        CALL lead_archive_parse_ids(p_lead_ids, 500);
+        CALL lead_archive_parse_ids(p_lead_ids, c_max_leads);
         SET v_parsed = TRUE;
 
         -- one pass: the ids missing from the source (the move answers leads_not_found for

@@ -57,16 +57,11 @@ def gateway_move(
     log: bool = True,
     flags: tuple[bool, bool, bool] = (True, True, True),
 ) -> list[tuple[Any, ...]]:
-    return db.call(
-        "lead_archive_gateway_move",
-        direction,
-        digest,
-        request_id,
-        client,
-        json.dumps(ids),
-        *flags,
-        log,
+    sets = db.results(
+        "CALL lead_archive_gateway_move(%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (direction, digest, request_id, client, json.dumps(ids), *flags, log),
     )
+    return sets[0] if sets else []  # the leads; the last result set is the hold's lock_ms
 
 
 def refused_move(db: SyncDB, code: str, *args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
