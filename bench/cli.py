@@ -28,7 +28,7 @@ from bench.figures import FIGURES, dialer_impact
 from bench.figures.common import Context
 
 RESULTS = Path(__file__).resolve().parent / "results"
-NEEDS_MAIN = {"P1", "P2", "P3", "P4", "P5", "P6"}
+NEEDS_MAIN = {"P1", "P2", "P3", "P4", "P5", "P6", "L1"}
 
 
 def build_parser() -> argparse.ArgumentParser:

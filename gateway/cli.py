@@ -20,6 +20,7 @@ from asyncmy.errors import MySQLError
 
 from gateway import __version__
 from gateway.admin import installer
+from gateway.contract import MAX_LEADS
 from gateway.db import call_procedure, connect
 from gateway.errors import ConfigError, LeadArchiveError
 from gateway.http import auth
@@ -157,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     bulk.add_argument("--no-insert", action="store_true")
     bulk.add_argument("--no-update", action="store_true")
     bulk.add_argument("--no-delete", action="store_true")
-    bulk.add_argument("--batch-size", type=int, default=500)
+    bulk.add_argument("--batch-size", type=int, default=MAX_LEADS)
     bulk.add_argument(
         "--parallel", type=int, default=2, help="batches in flight at once (1-8, default 2)"
     )
@@ -256,7 +257,7 @@ async def _create_archive(conn: Any, args: argparse.Namespace) -> int:
 
 
 async def _upgrade_archive(conn: Any, args: argparse.Namespace) -> int:
-    from gateway import upgrade
+    from gateway.admin import upgrade
 
     outcome = await upgrade.run(conn, apply=args.apply)
     for line in outcome.lines:

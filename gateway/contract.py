@@ -14,6 +14,11 @@ MAX_LEADS = 500  # ids per request (LEAD_ARCHIVE_MAX_LEADS may lower it); the SQ
 MAX_LEAD_ID = 4_294_967_295  # vicidial_list.lead_id is INT UNSIGNED
 MAX_BODY_BYTES = 64 * 1024
 
+# Which archived leads have this phone number? (for loaders and inbound flows)
+LOOKUP_PATH = "/vicidial/leads/archive/lookup"
+LOOKUP_LIMIT = 50  # leads in one answer; `more` says when there were others
+MAX_PHONE_TEXT = 64  # characters of a phone number as sent, before only its digits are kept
+
 
 @dataclass(frozen=True)
 class Route:

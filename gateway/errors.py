@@ -18,7 +18,39 @@ This module imports nothing from the project.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, TypeGuard, get_args
+
+# Every code the product answers with, for mypy to check each use.
+Code = Literal[
+    "invalid_api_key",
+    "too_many_requests",
+    "office_hours",
+    "unsupported_media_type",
+    "payload_too_large",
+    "malformed_json",
+    "invalid_insert_leads",
+    "invalid_update_leads",
+    "invalid_delete_leads",
+    "missing_lead_ids",
+    "invalid_lead_ids",
+    "too_many_lead_ids",
+    "duplicate_lead_ids",
+    "unknown_field",
+    "schema_mismatch",
+    "leads_not_found",
+    "invalid_phone_number",
+    "invalid_selection",
+    "user_exists",
+    "not_found",
+    "method_not_allowed",
+    "not_ready",
+    "database_unavailable",
+    "internal_error",
+    "caller_in_transaction",  # SQL only: see CATALOGUE
+    "permission_denied",
+    "lead_access_denied",
+    "vicidial_user_not_found",
+]
 
 
 @dataclass(frozen=True)
@@ -27,7 +59,7 @@ class Entry:
     message: str
 
 
-CATALOGUE: dict[str, Entry] = {
+CATALOGUE: dict[Code, Entry] = {
     "invalid_api_key": Entry(401, "unable to validate api user"),
     "too_many_requests": Entry(429, "too many failed attempts, retry later"),
     # the key's VICIdial user may not use the route's function (checked right after the key)
@@ -57,12 +89,16 @@ CATALOGUE: dict[str, Entry] = {
     "not_ready": Entry(503, "database is not ready"),
     "database_unavailable": Entry(503, "database is unavailable, retry later"),
     "internal_error": Entry(500, "internal error"),
+    # SQL only (a CALL inside the caller's open transaction, contract 5.1): the gateway's
+    # connections never hold one, so gateway.db maps it to nothing and it would answer
+    # internal_error.
+    "caller_in_transaction": Entry(500, "internal error"),
 }
 
 # The order in which body checks answer (the 400 rows of the README's error table, from
 # malformed_json to unknown_field): the first failing one names the response, every failing
 # one is listed in ``errors``.
-BODY_CHECK_ORDER: tuple[str, ...] = (
+BODY_CHECK_ORDER: tuple[Code, ...] = (
     "malformed_json",
     "invalid_insert_leads",
     "invalid_update_leads",
@@ -96,7 +132,7 @@ class Problem(LeadArchiveError):
     HTTP answer.
     """
 
-    code: str
+    code: Code
     extra: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
@@ -112,12 +148,9 @@ class Problem(LeadArchiveError):
 
     @property
     def message(self) -> str:
-        defaults = {
-            "max_leads": 500,
-            "source": "vicidial_list",
-            "target": "vicidial_list_archive",
-        }
-        return CATALOGUE[self.code].message.format(**{**defaults, **self.params})
+        values = _Params(source="vicidial_list", target="vicidial_list_archive")
+        values.update(self.params)
+        return CATALOGUE[self.code].message.format_map(values)
 
     def body(self, request_id: str) -> dict[str, Any]:
         """The JSON answer: the published keys first, then ``code`` and ``request_id``."""
@@ -132,3 +165,18 @@ class Problem(LeadArchiveError):
             if key != "lead_ids":
                 out[key] = value
         return out
+
+
+class _Params(dict[str, Any]):
+    """Message parameters; one nobody gave stays visible as its placeholder."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def is_code(value: object) -> TypeGuard[Code]:
+    """Whether a string read from outside (a SQL message, a JSON answer) is a known code."""
+    return value in _CODES
+
+
+_CODES = frozenset(get_args(Code))

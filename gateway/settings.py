@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from gateway.contract import MAX_LEADS
 from gateway.dburl import DatabaseURL
 from gateway.errors import ConfigError
 from gateway.http.auth import TrustedProxies
 from gateway.http.office_hours import Schedule
-
-PROCEDURE_MAX_LEADS = 500
 
 
 @dataclass(frozen=True)
@@ -26,7 +25,7 @@ class Settings:
     database_url: DatabaseURL | None
     office_hours: Schedule
     timezone: ZoneInfo
-    max_leads: int = PROCEDURE_MAX_LEADS
+    max_leads: int = MAX_LEADS
     call_time_id: str | None = None
     pool_size: int = 10
     # seconds a request waits for a pooled connection before it is answered 503
@@ -53,9 +52,7 @@ class Settings:
                 env.get("LEAD_ARCHIVE_OFFICE_HOURS", "mon-fri 08:00-18:00")
             ),
             timezone=_zone(env.get("LEAD_ARCHIVE_TIMEZONE", "").strip()),
-            max_leads=_int(
-                env, "LEAD_ARCHIVE_MAX_LEADS", PROCEDURE_MAX_LEADS, 1, PROCEDURE_MAX_LEADS
-            ),
+            max_leads=_int(env, "LEAD_ARCHIVE_MAX_LEADS", MAX_LEADS, 1, MAX_LEADS),
             pool_size=_int(env, "LEAD_ARCHIVE_POOL_SIZE", 10, 1, 200),
             pool_timeout=_seconds(env, "LEAD_ARCHIVE_POOL_TIMEOUT", 5.0, 0.1, 60.0),
             trusted_proxies=_networks(env.get("LEAD_ARCHIVE_TRUSTED_PROXIES", "")),

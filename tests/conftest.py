@@ -39,6 +39,8 @@ VERSIONED_MODULES = {
     "test_installer",
     "test_upgrade_archive",
     "test_grant",
+    "test_regressions_sql",
+    "test_attacks",
 }
 
 

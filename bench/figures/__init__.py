@@ -7,6 +7,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bench.figures import dialer_impact, p1, p2, p3, p4, p5, p6
+from bench.figures import dialer_impact, lookup, p1, p2, p3, p4, p5, p6
 
-FIGURES: dict[str, ModuleType] = {m.KEY: m for m in (p1, p2, p3, p4, p5, p6, dialer_impact)}
+FIGURES: dict[str, ModuleType] = {m.KEY: m for m in (p1, p2, p3, p4, p5, p6, lookup, dialer_impact)}

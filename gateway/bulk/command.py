@@ -19,6 +19,7 @@ from gateway.bulk.runner import EXIT_STOPPED, run
 from gateway.bulk.state import State, fingerprint
 from gateway.bulk.throttles import MAX_BATCH, Check, lag_check, load_check
 from gateway.bulk.transport import DirectTransport, HttpTransport, Transport
+from gateway.contract import MAX_LEAD_ID
 from gateway.db import SIGNAL_ERRNO, Direction, call_procedure, connect
 from gateway.dburl import DatabaseURL
 from gateway.errors import ConfigError
@@ -137,7 +138,7 @@ def _read_ids(text: str) -> list[int]:
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        if not line.isdigit() or not 1 <= int(line) <= 4_294_967_295:
+        if not line.isdigit() or not 1 <= int(line) <= MAX_LEAD_ID:
             raise ConfigError(f"line {n}: {line[:30]!r} is not a lead id")
         ids.append(int(line))
     if len(set(ids)) != len(ids):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gateway.contract import MAX_LEADS
 from gateway.db import Direction
 
 
@@ -13,7 +14,7 @@ class Options:
     insert: bool
     update: bool
     delete: bool
-    batch_size: int = 500
+    batch_size: int = MAX_LEADS
     wait: bool = False
     retry_for: float = 600.0
     parallel: int = 2

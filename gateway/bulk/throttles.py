@@ -17,11 +17,12 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from gateway.contract import MAX_LEADS
 from gateway.db.monitor import Monitor
 from gateway.dburl import DatabaseURL
 from gateway.errors import ConfigError
 
-MAX_BATCH = 500
+MAX_BATCH = MAX_LEADS
 CHECK_EVERY = 1.0  # seconds between two looks at the server while paused (and at most once
 # a second while running)
 

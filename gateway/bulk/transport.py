@@ -13,7 +13,7 @@ import httpx
 from gateway.bulk.options import Options
 from gateway.db import Database, LeadResult
 from gateway.dburl import DatabaseURL
-from gateway.errors import CATALOGUE, Problem
+from gateway.errors import Problem, is_code
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,9 @@ class HttpTransport:
             ]
             lock_ms = data.get("lock_ms")
             return Moved(leads, float(lock_ms) if lock_ms is not None else elapsed_ms)
-        code = data.get("code") if data.get("code") in CATALOGUE else "internal_error"
+        code = data.get("code")
+        if not is_code(code):
+            code = "internal_error"
         extra = {k: data[k] for k in ("lead_ids", "already_archived", "columns") if k in data}
         headers = (
             {"Retry-After": response.headers["retry-after"]}

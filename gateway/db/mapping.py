@@ -17,8 +17,8 @@ from typing import Any
 from asyncmy.errors import MySQLError
 
 from gateway import logs
-from gateway.contract import Direction, source_table, target_table
-from gateway.errors import Problem
+from gateway.contract import MAX_LEADS, Direction, source_table, target_table
+from gateway.errors import Code, Problem, is_code
 
 RETRY_AFTER_SECONDS = "5"
 
@@ -91,6 +91,7 @@ SIGNAL_EXTRAS: dict[str, Callable[[str, Direction, Details], dict[str, Any]]] = 
     "invalid_lead_ids": _nothing,
     "too_many_lead_ids": _nothing,
     "database_unavailable": _nothing,
+    "invalid_phone_number": _nothing,
     "invalid_api_key": _nothing,  # lead_archive_gateway_move: the key was revoked meanwhile
     "permission_denied": _nothing,  # … or its VICIdial user lost the permission meanwhile
     "lead_access_denied": _denied,
@@ -104,12 +105,12 @@ HEADERS: dict[str, dict[str, str]] = {
 def to_problem(exc: BaseException, direction: Direction, details: Details) -> Problem:
     """The one mapping from a database error to a catalogue entry."""
     errno = exc.args[0] if isinstance(exc, MySQLError) and exc.args else None
-    code = "internal_error"
+    code: Code = "internal_error"
     extra: dict[str, Any] = {}
     if errno == SIGNAL_ERRNO:
         text = str(exc.args[1])
         signalled = text.split(":", 1)[0]
-        if signalled in SIGNAL_EXTRAS:
+        if is_code(signalled) and signalled in SIGNAL_EXTRAS:
             code = signalled
             extra = SIGNAL_EXTRAS[code](text, direction, details)
     elif isinstance(exc, OSError | EOFError | asyncio.TimeoutError) or errno in ERRNO_CODES:
@@ -120,7 +121,11 @@ def to_problem(exc: BaseException, direction: Direction, details: Details) -> Pr
         # by type and number only: a server message can quote data
         logs.event("unmapped database error", logging.ERROR, error=type(exc).__name__, errno=errno)
     headers = dict(HEADERS.get(code, {}))
-    params = {"source": source_table(direction), "target": target_table(direction)}
+    params = {
+        "source": source_table(direction),
+        "target": target_table(direction),
+        "max_leads": MAX_LEADS,
+    }
     return Problem(code, extra=extra, params=params, headers=headers)
 
 

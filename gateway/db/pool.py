@@ -40,6 +40,7 @@ GATEWAY_PROCEDURES = (
     "lead_archive_authenticate",
     "lead_archive_check",
     "lead_archive_call_time",
+    "lead_archive_lookup",
     "lead_archive_gateway_refusal",
 )
 
@@ -66,6 +67,16 @@ class Authenticated:
     key_sha256: bytes | None
     blocked_for: int | None
     refusal: str | None = None
+
+
+@dataclass(frozen=True)
+class ArchivedLead:
+    """One answer of the phone look-up: what a loader or an inbound flow needs, no more."""
+
+    lead_id: int
+    list_id: int
+    status: str | None
+    modify_date: str  # ISO 8601, the server's time
 
 
 @dataclass(frozen=True)
@@ -288,6 +299,19 @@ class Database:
             None if blocked_for is None else max(1, int(blocked_for)),
             None if refusal is None else str(refusal),
         )
+
+    async def lookup(self, phone_number: str, limit: int) -> list[ArchivedLead]:
+        """``lead_archive_lookup``: archived leads with this phone number, newest first."""
+        sets = await self._call_retrying("lead_archive_lookup", [phone_number, limit], "archive")
+        return [
+            ArchivedLead(
+                int(r[0]),
+                int(r[1]),
+                None if r[2] is None else str(r[2]),
+                r[3].isoformat(sep=" ") if hasattr(r[3], "isoformat") else str(r[3]),
+            )
+            for r in (sets[-1] if sets else [])
+        ]
 
     async def log_refusal(
         self, direction: Direction, key_sha256: bytes, request_id: str, code: str, seconds: float

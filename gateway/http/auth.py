@@ -1,15 +1,16 @@
-"""API keys: format, hashing, constant-time comparison; the client's address, and what is
-remembered of the throttle of failed attempts (kept in the database).
+"""API keys: format and hashing; the client's address, and what is remembered of the
+throttle of failed attempts (kept in the database).
 
 A key is ``la_`` followed by 43 characters of URL-safe base64 (32 random bytes). The database
-stores only its SHA-256; every request looks the hash up again, so a revoked key is refused on
-the next request by every worker.
+stores only its SHA-256 and finds the user by that hash (a unique index); every request looks
+it up again, so a revoked key is refused on the next request by every worker. Nothing compares
+a presented key byte by byte: the lookup compares SHA-256 digests, whose timing tells an
+attacker nothing about any key (a near miss of the key is not a near miss of its hash).
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import ipaddress
 import math
 import re
@@ -38,10 +39,6 @@ def key_from_header(value: str | None) -> str | None:
     if not match or not _KEY.match(match.group(1)):
         return None
     return match.group(1)
-
-
-def same_hash(stored: bytes, presented: bytes) -> bool:
-    return hmac.compare_digest(stored, presented)
 
 
 @dataclass

@@ -5,32 +5,38 @@ from __future__ import annotations
 from typing import Any
 
 from gateway import __version__
-from gateway.errors import CATALOGUE
+from gateway.contract import LOOKUP_LIMIT, LOOKUP_PATH, MAX_LEAD_ID, MAX_PHONE_TEXT, ROUTES
+from gateway.errors import CATALOGUE, Code
 
+# Codes no move route answers: other routes' and the command line's
+_NOT_MOVES = {
+    "not_ready",
+    "not_found",
+    "method_not_allowed",
+    "invalid_phone_number",
+    "invalid_selection",
+    "user_exists",
+}
 _ROUTE_CODES = {
-    "archive": [c for c in CATALOGUE if c not in {"not_ready", "not_found", "method_not_allowed"}],
+    "archive": [c for c in CATALOGUE if c not in _NOT_MOVES],
     "dearchive": [
-        c
-        for c in CATALOGUE
-        if c
-        not in {
-            "not_ready",
-            "not_found",
-            "method_not_allowed",
-            "office_hours",
-            "invalid_update_leads",
-        }
+        c for c in CATALOGUE if c not in _NOT_MOVES | {"office_hours", "invalid_update_leads"}
     ],
 }
+_LOOKUP_CODES: list[Code] = [
+    "invalid_api_key",
+    "too_many_requests",
+    "unsupported_media_type",
+    "payload_too_large",
+    "malformed_json",
+    "invalid_phone_number",
+    "unknown_field",
+    "database_unavailable",
+    "internal_error",
+]
 
 
-TABLES = {
-    "archive": ("vicidial_list", "vicidial_list_archive"),
-    "dearchive": ("vicidial_list_archive", "vicidial_list"),
-}
-
-
-def _body(flags: list[str], max_leads: int) -> dict[str, Any]:
+def _body(flags: tuple[str, ...], max_leads: int) -> dict[str, Any]:
     return {
         "type": "object",
         "additionalProperties": False,
@@ -42,7 +48,7 @@ def _body(flags: list[str], max_leads: int) -> dict[str, Any]:
                 "minItems": 1,
                 "maxItems": max_leads,
                 "uniqueItems": True,
-                "items": {"type": "integer", "minimum": 1, "maximum": 4294967295},
+                "items": {"type": "integer", "minimum": 1, "maximum": MAX_LEAD_ID},
             },
         },
     }
@@ -73,8 +79,33 @@ def _success(with_update: bool) -> dict[str, Any]:
     }
 
 
-def _problems(codes: list[str], max_leads: int, source: str, target: str) -> dict[str, Any]:
-    by_status: dict[int, list[str]] = {}
+def _lookup_success() -> dict[str, Any]:
+    lead = {
+        "lead_id": {"type": "integer"},
+        "list_id": {"type": "integer"},
+        "status": {"type": ["string", "null"]},
+        "modify_date": {"type": "string"},
+    }
+    return {
+        "type": "object",
+        "required": ["message", "http_code", "code", "request_id", "count", "more", "leads"],
+        "properties": {
+            "http_code": {"const": 200},
+            "code": {"const": "ok"},
+            "request_id": {"type": "string"},
+            "count": {"type": "integer", "maximum": LOOKUP_LIMIT},
+            "more": {"type": "boolean"},
+            "leads": {
+                "type": "array",
+                "maxItems": LOOKUP_LIMIT,
+                "items": {"type": "object", "properties": lead},
+            },
+        },
+    }
+
+
+def _problems(codes: list[Code], max_leads: int, source: str, target: str) -> dict[str, Any]:
+    by_status: dict[int, list[Code]] = {}
     for code in codes:
         by_status.setdefault(CATALOGUE[code].status, []).append(code)
     out: dict[str, Any] = {}
@@ -122,27 +153,60 @@ def _problems(codes: list[str], max_leads: int, source: str, target: str) -> dic
 
 def openapi_document(max_leads: int) -> dict[str, Any]:
     paths: dict[str, Any] = {}
-    for name, flags in (
-        ("archive", ["insert_leads", "update_leads", "delete_leads"]),
-        ("dearchive", ["insert_leads", "delete_leads"]),
-    ):
-        paths[f"/vicidial/leads/{name}"] = {
+    for route in ROUTES.values():
+        name = route.direction
+        paths[route.path] = {
             "post": {
                 "operationId": f"{name}_leads",
                 "security": [{"apiKey": []}],
                 "requestBody": {
                     "required": True,
-                    "content": {"application/json": {"schema": _body(flags, max_leads)}},
+                    "content": {"application/json": {"schema": _body(route.flags, max_leads)}},
                 },
                 "responses": {
                     "200": {
                         "description": "processed",
-                        "content": {"application/json": {"schema": _success(name == "archive")}},
+                        "content": {
+                            "application/json": {"schema": _success("update_leads" in route.flags)}
+                        },
                     },
-                    **_problems(_ROUTE_CODES[name], max_leads, *TABLES[name]),
+                    **_problems(_ROUTE_CODES[name], max_leads, route.source, route.target),
                 },
             }
         }
+    paths[LOOKUP_PATH] = {
+        "post": {
+            "operationId": "lookup_archived_leads",
+            "summary": "Which archived leads have this phone number? Allowed at any hour.",
+            "description": "The number keeps its digits only, as VICIdial stores phone_number "
+            f"(matched exactly, through the index). At most {LOOKUP_LIMIT} leads, newest first; "
+            "`more` is true when there were others. Only lead_id, list_id, status and "
+            "modify_date leave the database.",
+            "security": [{"apiKey": []}],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["phone_number"],
+                            "properties": {
+                                "phone_number": {"type": "string", "maxLength": MAX_PHONE_TEXT}
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": {
+                    "description": "the archived leads with this number (maybe none)",
+                    "content": {"application/json": {"schema": _lookup_success()}},
+                },
+                **_problems(_LOOKUP_CODES, max_leads, "vicidial_list", "vicidial_list_archive"),
+            },
+        }
+    }
     for path, what in (
         ("/healthz", "process alive"),
         ("/readyz", "database ready"),

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from gateway.errors import BODY_CHECK_ORDER, Problem
-
-MAX_LEAD_ID = 4_294_967_295
+from gateway.contract import MAX_LEAD_ID, MAX_PHONE_TEXT
+from gateway.errors import BODY_CHECK_ORDER, Code, Problem, is_code
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,7 @@ class JsonNumber:
 
 @dataclass(frozen=True)
 class Fault:
-    code: str
+    code: Code
     pointer: str
     detail: str
 
@@ -59,7 +58,9 @@ def parse_body(raw: bytes, flags: tuple[str, ...], max_leads: int) -> MoveReques
             state = (
                 "is missing" if flag not in body else f"must be true or false, not {_kind(value)}"
             )
-            faults.append(Fault(f"invalid_{flag}", pointer(flag), f"{flag} {state}"))
+            code = f"invalid_{flag}"
+            assert is_code(code), code  # every flag of a route has its code in the catalogue
+            faults.append(Fault(code, pointer(flag), f"{flag} {state}"))
 
     raw_ids = body.get("lead_ids")
     bad_items: list[Any] = []
@@ -198,6 +199,31 @@ def to_json(value: Any, ensure_ascii: bool = True, separators: tuple[str, str] =
     if isinstance(value, list | tuple):
         return "[" + item.join(to_json(v, ensure_ascii, separators) for v in value) + "]"
     raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def parse_lookup_body(raw: bytes) -> str:
+    """``{"phone_number": "..."}`` → the number as sent (the database keeps its digits)."""
+    body = _load_object(raw)
+    faults: list[Fault] = []
+    phone = body.get("phone_number")
+    if not isinstance(phone, str) or len(phone) > MAX_PHONE_TEXT:
+        if "phone_number" not in body:
+            state = "is missing"
+        elif isinstance(phone, str):
+            state = f"is longer than {MAX_PHONE_TEXT} characters"
+        else:
+            state = f"must be a string, not {_kind(phone)}"
+        faults.append(
+            Fault("invalid_phone_number", pointer("phone_number"), f"phone_number {state}")
+        )
+    for key in body:
+        if key != "phone_number":
+            faults.append(Fault("unknown_field", pointer(key), f"{_short(key)} is not a field"))
+    if faults:
+        errors = [{"pointer": f.pointer, "detail": f.detail} for f in faults]
+        raise Problem(faults[0].code, extra={"errors": errors})
+    assert isinstance(phone, str)
+    return phone
 
 
 def _is_lead_id(item: Any) -> bool:

@@ -3,6 +3,8 @@
 --   CALL archive_leads('[1,2]', TRUE, TRUE, TRUE);
 -- lead_ids is LONGTEXT, not JSON: MySQL's JSON type would refuse bad JSON before the
 -- id check answers invalid_lead_ids, and would rewrite the text the audit keeps.
+-- Refused inside an open transaction (caller_in_transaction). The session is left as it was:
+-- working tables, variables and settings as lead_archive_move describes.
 SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';
 
 DROP PROCEDURE IF EXISTS archive_leads;

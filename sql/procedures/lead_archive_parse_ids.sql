@@ -2,6 +2,9 @@
 -- lead_archive_request (pos, lead_id, ...), or refuse the call with SQLSTATE 45000.
 -- Written without JSON_TABLE (MariaDB 10.6+ only): the list is checked to be a JSON array
 -- of plain integer literals and then loaded by one multi-row INSERT.
+-- Session: creates lead_archive_request (MEMORY; never a caller's table of that name), which the
+-- caller drops (lead_archive_move); uses @lead_archive_sql and the prepared statement
+-- lead_archive_stmt (deallocated), which lead_archive_move restores.
 SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';
 
 DROP PROCEDURE IF EXISTS lead_archive_parse_ids;
@@ -19,19 +22,32 @@ BEGIN
     DECLARE v_count INT;
     DECLARE v_bad INT;
     DECLARE v_message TEXT;
+    DECLARE v_taken BOOLEAN DEFAULT FALSE;
 
-    DROP TEMPORARY TABLE IF EXISTS lead_archive_request;
-    CREATE TEMPORARY TABLE lead_archive_request (
-        pos INT UNSIGNED NOT NULL AUTO_INCREMENT,
-        lead_id BIGINT UNSIGNED NOT NULL,
-        in_target TINYINT(1) NOT NULL DEFAULT 0,
-        inserted TINYINT(1) NOT NULL DEFAULT 0,
-        updated TINYINT(1) NOT NULL DEFAULT 0,
-        deleted TINYINT(1) NOT NULL DEFAULT 0,
-        reason VARCHAR(16) NULL,
-        PRIMARY KEY (pos),
-        KEY lead_id (lead_id) USING BTREE
-    ) ENGINE = MEMORY;
+    -- A table of this name already in the session: lead_archive_work_reclaim.
+    request: LOOP
+        BEGIN
+            DECLARE CONTINUE HANDLER FOR 1050 SET v_taken = TRUE;
+            CREATE TEMPORARY TABLE lead_archive_request (
+                pos INT UNSIGNED NOT NULL AUTO_INCREMENT,
+                lead_id BIGINT UNSIGNED NOT NULL,
+                in_target TINYINT(1) NOT NULL DEFAULT 0,
+                id_conflict TINYINT(1) NOT NULL DEFAULT 0,
+                inserted TINYINT(1) NOT NULL DEFAULT 0,
+                updated TINYINT(1) NOT NULL DEFAULT 0,
+                deleted TINYINT(1) NOT NULL DEFAULT 0,
+                reason VARCHAR(16) NULL,
+                lead_archive_work TINYINT NULL,
+                PRIMARY KEY (pos),
+                KEY lead_id (lead_id) USING BTREE
+            ) ENGINE = MEMORY;
+        END;
+        IF NOT v_taken THEN
+            LEAVE request;
+        END IF;
+        CALL lead_archive_work_reclaim('lead_archive_request', TRUE);
+        SET v_taken = FALSE;
+    END LOOP;
 
     IF
         p_lead_ids IS NULL

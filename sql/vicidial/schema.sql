@@ -114,6 +114,82 @@ CREATE TABLE IF NOT EXISTS vicidial_callbacks (
     KEY `status` (`status`)
 ) ENGINE = MyISAM DEFAULT CHARSET = utf8mb3 COLLATE = utf8mb3_unicode_ci;
 
+-- The tables below mean "this lead is in flight" too; each exists only on newer schemas
+-- (a test drops them to play an older server).
+CREATE TABLE IF NOT EXISTS vicidial_inbound_callback_queue (
+    icbq_id INT(9) UNSIGNED NOT NULL AUTO_INCREMENT,
+    icbq_date DATETIME,
+    icbq_status VARCHAR(10),
+    icbq_phone_number VARCHAR(20),
+    icbq_phone_code VARCHAR(10),
+    icbq_nextday_choice ENUM('Y', 'N', 'U') DEFAULT 'U',
+    lead_id INT(9) UNSIGNED NOT NULL,
+    group_id VARCHAR(20) NOT NULL,
+    queue_priority TINYINT(2) DEFAULT '0',
+    call_date DATETIME,
+    gmt_offset_now DECIMAL(4, 2) DEFAULT '0.00',
+    modify_date TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+    PRIMARY KEY (icbq_id),
+    KEY icbq_status (icbq_status),
+    KEY group_id (group_id),
+    KEY icbq_date (icbq_date),
+    KEY call_date (call_date)
+) ENGINE = MyISAM DEFAULT CHARSET = utf8mb3 COLLATE = utf8mb3_unicode_ci;
+
+CREATE TABLE IF NOT EXISTS vicidial_abandon_check_queue (
+    abandon_check_id INT(10) UNSIGNED NOT NULL AUTO_INCREMENT,
+    lead_id INT(9) UNSIGNED DEFAULT NULL,
+    phone_number VARCHAR(18) DEFAULT '',
+    call_id VARCHAR(40) DEFAULT '',
+    abandon_time DATETIME DEFAULT NULL,
+    dispo VARCHAR(6) DEFAULT NULL,
+    check_status ENUM(
+        'NEW', 'REJECT', 'QUEUE', 'PROCESSING', 'COMPLETE', 'CONNECTED', 'ARCHIVE'
+    ) DEFAULT 'NEW',
+    reject_reason VARCHAR(40) DEFAULT '',
+    `source` VARCHAR(20) DEFAULT NULL,
+    PRIMARY KEY (abandon_check_id),
+    KEY abandon_time (abandon_time),
+    KEY phone_number (phone_number),
+    KEY lead_id (lead_id)
+) ENGINE = MyISAM DEFAULT CHARSET = utf8mb3 COLLATE = utf8mb3_unicode_ci;
+
+CREATE TABLE IF NOT EXISTS vicidial_shared_drops (
+    callerid VARCHAR(20),
+    server_ip VARCHAR(15) NOT NULL,
+    campaign_id VARCHAR(20),
+    `status` ENUM(
+        'SENT', 'RINGING', 'LIVE', 'XFER', 'PAUSED', 'CLOSER', 'BUSY', 'DISCONNECT', 'IVR'
+    ) DEFAULT 'PAUSED',
+    lead_id INT(9) UNSIGNED NOT NULL,
+    uniqueid VARCHAR(20),
+    channel VARCHAR(100),
+    phone_code VARCHAR(10),
+    phone_number VARCHAR(18),
+    call_time DATETIME,
+    call_type ENUM('IN', 'OUT', 'OUTBALANCE') DEFAULT 'OUT',
+    stage VARCHAR(20) DEFAULT 'START',
+    last_update_time DATETIME,
+    alt_dial VARCHAR(6) DEFAULT 'NONE',
+    drop_time DATETIME,
+    KEY callerid (callerid),
+    KEY call_time (call_time),
+    KEY drop_time (drop_time)
+) ENGINE = MyISAM DEFAULT CHARSET = utf8mb3 COLLATE = utf8mb3_unicode_ci;
+
+CREATE TABLE IF NOT EXISTS vicidial_hci_reserve (
+    `user` VARCHAR(20) DEFAULT NULL,
+    lead_id INT(9) UNSIGNED DEFAULT NULL,
+    phone_number VARCHAR(18) DEFAULT NULL,
+    reserve_date DATETIME DEFAULT NULL,
+    campaign_id VARCHAR(8) DEFAULT NULL,
+    `status` VARCHAR(40) DEFAULT NULL,
+    UNIQUE KEY vhcir (lead_id, `user`, campaign_id),
+    KEY `user` (`user`),
+    KEY reserve_date (reserve_date),
+    KEY lead_id (lead_id)
+) ENGINE = MyISAM DEFAULT CHARSET = utf8mb3 COLLATE = utf8mb3_unicode_ci;
+
 CREATE TABLE IF NOT EXISTS vicidial_call_times (
     call_time_id VARCHAR(10) NOT NULL,
     call_time_name VARCHAR(30) NOT NULL,

@@ -1,18 +1,14 @@
-"""Keys stored hashed only, compared in constant time, revoked at once on every worker; no
+"""Keys stored hashed only, found by their hash, revoked at once on every worker; no
 secret in any log line (scanned for the whole run by conftest.log_scan)."""
 
 from __future__ import annotations
 
 import hashlib
-import hmac
-from typing import Any
 
 import httpx
 import pytest
 
-from gateway.http import auth
 from tests.support import secrets
-from tests.support.apptools import Api
 from tests.support.dbtools import SyncDB, seed_leads
 from tests.support.processes import cli_env, run_cli, serve
 
@@ -35,25 +31,6 @@ def test_a_second_key_for_an_active_user_is_refused(vdb: SyncDB) -> None:
     assert run_cli("keys", "create", "crm", env=cli_env(vdb)).returncode == 0
     again = run_cli("keys", "create", "crm", env=cli_env(vdb))
     assert again.returncode == 2 and "revoke it first" in again.stderr
-
-
-def test_the_comparison_is_constant_time(vdb: SyncDB, monkeypatch: pytest.MonkeyPatch) -> None:
-    seed_leads(vdb, 1)
-    calls: list[Any] = []
-    real = hmac.compare_digest
-
-    def spy(a: bytes, b: bytes) -> bool:
-        calls.append((a, b))
-        return real(a, b)
-
-    monkeypatch.setattr(auth.hmac, "compare_digest", spy)
-    api = Api(vdb)
-    try:
-        body = {"insert_leads": True, "update_leads": False, "delete_leads": False, "lead_ids": [1]}
-        assert api.post(body).status_code == 200
-    finally:
-        api.close()
-    assert calls and all(len(a) == len(b) == 32 for a, b in calls)
 
 
 def test_a_revoked_key_fails_at_once_on_every_worker(vdb: SyncDB) -> None:

@@ -157,6 +157,9 @@ def test_the_wheel_holds_the_sql_and_names_its_dependencies(wheel: Path) -> None
         for path in (ROOT / "sql" / folder).glob("*.sql"):
             assert f"gateway/_sql/{folder}/{path.name}" in names
     assert not [n for n in names if n.startswith(("gateway/_sql/tests", "tests/", "bench/"))]
+    # every module of the source tree, subpackages included (their list is kept by hand)
+    modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "gateway").rglob("*.py")}
+    assert modules <= names, sorted(modules - names)
     requires = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
     for package in ("starlette", "uvicorn", "asyncmy", "prometheus-client", "httpx", "tqdm"):
         assert any(f" {package}" in line and "extra ==" not in line for line in requires)

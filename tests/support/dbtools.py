@@ -35,7 +35,12 @@ class SyncDB:
         return self.url.database
 
     def close(self) -> None:
-        self.conn.close()
+        """QUIT and wait for the socket to close: a session the server still holds keeps its
+        transaction's locks, and the test database's DROP would wait on them."""
+        try:
+            self.loop.run_until_complete(self.conn.ensure_closed())
+        except Exception:  # already broken: drop the socket
+            self.conn.close()
         self.loop.close()
 
     def results(self, sql: str, args: Any = None) -> list[list[tuple[Any, ...]]]:
