@@ -90,13 +90,15 @@ BEGIN
             v_audit_id, v_insert, v_update, v_delete,
             v_selected, v_inserted, v_updated, v_deleted, v_kept
             FROM lead_archive_audit
+            -- byte for byte: exact, and no collation of this database's can clash with the
+            -- audit table's
             WHERE
                 audit_id > COALESCE(p_after_audit, 0)
-                AND request_id <=> p_request_id
-                AND actor = p_actor
-                AND db_account = v_db_account
-                AND operation = p_direction
-                AND lead_ids = p_lead_ids
+                AND CAST(operation AS BINARY) = CAST(p_direction AS BINARY)
+                AND CAST(actor AS BINARY) = CAST(p_actor AS BINARY)
+                AND CAST(db_account AS BINARY) = CAST(v_db_account AS BINARY)
+                AND CAST(request_id AS BINARY) <=> CAST(p_request_id AS BINARY)
+                AND CAST(lead_ids AS BINARY) = CAST(p_lead_ids AS BINARY)
             ORDER BY audit_id DESC
             LIMIT 1;
         END;

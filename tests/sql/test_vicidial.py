@@ -209,6 +209,22 @@ def test_vicidial_tables_in_another_collation_than_the_database(empty_db: SyncDB
     assert authenticate(db, digest)[3] == "permission_denied"
 
 
+def test_logs_in_a_database_of_another_unicode_collation(empty_db: SyncDB) -> None:
+    """A database whose default is utf8mb4 in another collation than the audit table's: the
+    audit row of the move is still found (compared byte for byte) and the logs written."""
+    db = empty_db
+    db.execute(f"ALTER DATABASE `{db.name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    build_vicidial(db)
+    vicidial.load(db)
+    seed_leads(db, 3)
+    db.execute(
+        "INSERT INTO lead_archive_api_users (name, key_sha256) VALUES ('crm', %s)", (b"k" * 32,)
+    )
+    assert [r[3] for r in gateway_move(db, b"k" * 32, [1])] == [1]
+    assert [r[3] for r in db.archive([2])] == [1]
+    assert audit_notes(db) == ["admin_log written, api_log written", "admin_log written"]
+
+
 # -- the list restriction ----------------------------------------------------------------------
 
 
