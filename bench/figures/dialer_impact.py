@@ -562,6 +562,7 @@ def table(r: dict[str, Any]) -> list[str]:
                 f"{p['dialer_catch_up_s']} |"
                 + "".join(f" {d['by_kind'].get(k, {}).get('p99', '')} |" for k in kinds)
             )
+    lines += ["", *verdicts(r)]
     lines += [
         "",
         "| D1 engine | archiver | statement on vicidial_list | statements | held ms |"
@@ -575,4 +576,59 @@ def table(r: dict[str, Any]) -> list[str]:
                     f"| {engine} | {p['name']} | {kind} | {k['statements']:,} | {k['hold_ms']:,}"
                     f" | {k['ms_per_1000_leads']} | {k['longest_ms']} |"
                 )
+    return lines
+
+
+# The targets of the lock-time work, each judged against pt-archiver's fastest flags measured
+# in the same run on the same engine (a ratio, never a number from another day).
+LOCK_CONTENDERS = ("call-loop", "client-direct", "client-http")
+MAX_LOCK_PHASES = ("client-direct-max-lock-20", "client-http-max-lock-20")
+PARALLEL_PHASES = ("client-direct-parallel4", "client-http-parallel4")
+
+
+def verdicts(r: dict[str, Any]) -> list[str]:
+    """One line per target and engine: the figure, pt-archiver's, and met or missed."""
+    lines = ["| D1 engine | target | measured | pt-archiver fastest | |", "|---|---|---|---|---|"]
+    for engine, run in r.get("engines", {}).items():
+        ran = {p["name"]: p for p in run["phases"] if p["ran"]}
+        pt = ran.get("pt-fastest")
+        if pt is None:
+            lines.append(f"| {engine} | all | pt-fastest not run: nothing to compare with | | |")
+            continue
+        pt_lock = pt["lock"].get("ms_per_1000_leads")
+        pt_p99 = pt["dialer"]["all"]["p99"]
+        for name in LOCK_CONTENDERS:
+            if (p := ran.get(name)) is None:
+                continue
+            lock = p["lock"].get("ms_per_1000_leads")
+            if lock is not None and pt_lock is not None:
+                lines.append(
+                    f"| {engine} | {name}: vicidial_list ms per 1,000 leads ≤ pt-archiver's |"
+                    f" {lock} | {pt_lock} | {'met' if lock <= pt_lock else '**missed**'} |"
+                )
+            p99 = p["dialer"]["all"]["p99"]
+            lines.append(
+                f"| {engine} | {name}: dialer p99 at full speed ≤ pt-archiver's | {p99} ms"
+                f" | {pt_p99} ms | {'met' if p99 <= pt_p99 else '**missed**'} |"
+            )
+        for name in MAX_LOCK_PHASES:
+            if (p := ran.get(name)) is None:
+                continue
+            ok = p["p99_over_idle"] <= 3 and p["leads_per_second"] >= 2000
+            lines.append(
+                f"| {engine} | {name}: dialer p99 ≤ 3× idle at ≥ 2,000 leads/s |"
+                f" {p['p99_over_idle']}× at {p['leads_per_second']:,} leads/s | |"
+                f" {'met' if ok else '**missed**'} |"
+            )
+        for name in PARALLEL_PHASES if engine == "InnoDB" else ():
+            if (p := ran.get(name)) is None:
+                continue
+            ratio = p["leads_per_second"] / max(pt["leads_per_second"], 1)
+            ok = ratio >= 2 and p["dialer"]["all"]["p99"] <= pt_p99
+            lines.append(
+                f"| {engine} | {name}: ≥ 2× pt-archiver's leads/s, dialer p99 no worse |"
+                f" {p['leads_per_second']:,} leads/s ({ratio:.2f}×), p99"
+                f" {p['dialer']['all']['p99']} ms | {pt['leads_per_second']:,} leads/s, p99"
+                f" {pt_p99} ms | {'met' if ok else '**missed**'} |"
+            )
     return lines

@@ -16,6 +16,7 @@ import random
 import shutil
 import subprocess
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -824,10 +825,15 @@ def test_refused_call_leaves_the_callers_isolation_level(vdb_any: SyncDB) -> Non
     expect_refusal(db, "CALL archive_leads('[1]', TRUE, TRUE, TRUE)", "schema_mismatch")
     with transaction(db):
         db.execute("SELECT COUNT(*) FROM callers_work FOR UPDATE")
-        level = db.value(
-            "SELECT trx_isolation_level FROM information_schema.INNODB_TRX"
-            " WHERE trx_mysql_thread_id = CONNECTION_ID()"
-        )
+        # INNODB_TRX is a cache the server refreshes at most every 0.1 s
+        for _ in range(40):
+            level = db.value(
+                "SELECT trx_isolation_level FROM information_schema.INNODB_TRX"
+                " WHERE trx_mysql_thread_id = CONNECTION_ID()"
+            )
+            if level is not None:
+                break
+            time.sleep(0.05)
     assert level == "READ UNCOMMITTED"
 
 
