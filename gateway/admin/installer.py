@@ -44,7 +44,9 @@ LEAD_TABLES = ("vicidial_list", "vicidial_list_archive")
 # readiness report, the call time of LEAD_ARCHIVE_CALL_TIME_ID. All are SQL SECURITY DEFINER;
 # the account gets no privilege on any table. Earlier versions granted lead_archive_move
 # itself, with which the account could write any actor into the audit: grant() revokes it.
-NOT_FOR_GATEWAY = ("lead_archive_move",)
+# lead_archive_lookup, unrestricted, was the look-up's before lead_archive_gateway_lookup
+# applied a VICIdial user's list restriction: an account that keeps it could read every list.
+NOT_FOR_GATEWAY = ("lead_archive_move", "lead_archive_lookup")
 
 
 def split_statements(text: str) -> list[str]:
