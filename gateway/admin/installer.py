@@ -44,11 +44,12 @@ MIN_MYSQL = (8, 0)
 LEAD_TABLES = ("vicidial_list", "vicidial_list_archive")
 # What the gateway's account may run (gateway.db.GATEWAY_PROCEDURES): the move through
 # lead_archive_gateway_move (the actor derived from the key), the key check and throttle, the
-# readiness report, the call time of LEAD_ARCHIVE_CALL_TIME_ID. All are SQL SECURITY DEFINER;
+# readiness report, the call time of LEAD_ARCHIVE_CALL_TIME_ID, the phone look-up through
+# lead_archive_gateway_lookup, the plans. All are SQL SECURITY DEFINER;
 # the account gets no privilege on any table. Earlier versions granted lead_archive_move
-# itself, with which the account could write any actor into the audit: grant() revokes it.
-# lead_archive_lookup, unrestricted, was the look-up's before lead_archive_gateway_lookup
-# applied a VICIdial user's list restriction: an account that keeps it could read every list.
+# itself, with which the account could write any actor into the audit, and
+# lead_archive_lookup, which applies no VICIdial user's list restriction (an account that
+# keeps it could read the archived leads of every list): grant() revokes both.
 NOT_FOR_GATEWAY = ("lead_archive_move", "lead_archive_lookup")
 
 
