@@ -16,7 +16,10 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
+from asyncmy.errors import MySQLError
+
 from gateway.db import GATEWAY_PROCEDURES, execute_all
+from gateway.db.mapping import DENIED_ERRNOS
 from gateway.errors import LeadArchiveError, UnsupportedServer
 
 
@@ -41,10 +44,13 @@ MIN_MYSQL = (8, 0)
 LEAD_TABLES = ("vicidial_list", "vicidial_list_archive")
 # What the gateway's account may run (gateway.db.GATEWAY_PROCEDURES): the move through
 # lead_archive_gateway_move (the actor derived from the key), the key check and throttle, the
-# readiness report, the call time of LEAD_ARCHIVE_CALL_TIME_ID. All are SQL SECURITY DEFINER;
+# readiness report, the call time of LEAD_ARCHIVE_CALL_TIME_ID, the phone look-up through
+# lead_archive_gateway_lookup, the plans. All are SQL SECURITY DEFINER;
 # the account gets no privilege on any table. Earlier versions granted lead_archive_move
-# itself, with which the account could write any actor into the audit: grant() revokes it.
-NOT_FOR_GATEWAY = ("lead_archive_move",)
+# itself, with which the account could write any actor into the audit, and
+# lead_archive_lookup, which applies no VICIdial user's list restriction (an account that
+# keeps it could read the archived leads of every list): grant() revokes both.
+NOT_FOR_GATEWAY = ("lead_archive_move", "lead_archive_lookup")
 
 
 def split_statements(text: str) -> list[str]:
@@ -205,6 +211,8 @@ async def install(conn: Any) -> list[str]:
             added = [c for c in await table_columns(conn, _stem(path)) if c not in before]
             changes += [f"added column {c} to table {_stem(path)}" for c in added]
     installed = await installed_routines(conn)
+    held = await routine_grants(conn, {r.name for r in wanted})
+    replaced = False
     for routine in wanted:
         current = installed.get(routine.name)
         if _current(current, routine):
@@ -212,6 +220,9 @@ async def install(conn: Any) -> list[str]:
         await run_script(conn, routine.path.read_text(encoding="utf-8"))
         verb = "updated" if current else "created"
         changes.append(f"{verb} procedure {routine.name}")
+        replaced = True
+    if replaced:
+        changes += await restore_grants(conn, held, {r.name for r in wanted})
     return changes
 
 
@@ -383,3 +394,130 @@ async def grant(conn: Any, database: str, account: str) -> list[str]:
     for statement in statements:
         await query(conn, statement)
     return statements
+
+
+# Held EXECUTE on one of these before an install: the gateway's account, which gets again what
+# `db grant --apply` gives it (a procedure new in this version included).
+GATEWAY_MARKERS = ("lead_archive_gateway_move", "lead_archive_authenticate")
+REGRANT_NOTICE = (
+    "notice: the replaced procedures lost their grants, and this account may not read "
+    "mysql.procs_priv to give them back: run lead-archive db grant --user NAME@HOST --apply "
+    "for the gateway's account (and GRANT again what other accounts held)"
+)
+
+
+@dataclass(frozen=True)
+class RoutineGrant:
+    """One row of mysql.procs_priv: an account's privileges on one procedure of this
+    database (Execute, Alter Routine, Grant)."""
+
+    user: str
+    host: str
+    routine: str
+    privileges: frozenset[str]
+
+
+async def routine_grants(conn: Any, names: set[str]) -> list[RoutineGrant] | None:
+    """Who holds what on the procedures ``names`` of the current database, from
+    mysql.procs_priv (MariaDB and MySQL alike; information_schema has no such view on
+    MariaDB). None when this account may not read it."""
+    try:
+        rows = await query(
+            conn,
+            "SELECT User, Host, Routine_name, Proc_priv FROM mysql.procs_priv"
+            " WHERE Db = DATABASE() AND Routine_type = 'PROCEDURE'",
+        )
+    except MySQLError as exc:
+        if exc.args and exc.args[0] in DENIED_ERRNOS:
+            return None
+        raise
+    wanted = {n.lower() for n in names}
+    return [
+        RoutineGrant(str(user), str(host), str(routine).lower(), _privileges(privileges))
+        for user, host, routine, privileges in rows
+        if str(routine).lower() in wanted and _privileges(privileges)
+    ]
+
+
+async def restore_grants(conn: Any, held: list[RoutineGrant] | None, names: set[str]) -> list[str]:
+    """After procedures were replaced (DROP PROCEDURE drops their grants): give every account
+    back what it held before on the project's procedures; a gateway account (GATEWAY_MARKERS)
+    gets what ``db grant --apply`` gives (EXECUTE on GATEWAY_PROCEDURES, NOT_FOR_GATEWAY
+    revoked). What this account may not do is a notice, never a failure: the procedures are
+    installed."""
+    if held is None:
+        return [REGRANT_NOTICE]
+    after = await routine_grants(conn, names)
+    if after is None:
+        return [REGRANT_NOTICE]
+    kept = {(g.user, g.host, g.routine) for g in after}
+    still = {(g.user, g.host, g.routine) for g in after if "Execute" in g.privileges}
+    database = str((await query(conn, "SELECT DATABASE()"))[0][0])
+    accounts: dict[tuple[str, str], list[RoutineGrant]] = {}
+    for grant_row in held:
+        accounts.setdefault((grant_row.user, grant_row.host), []).append(grant_row)
+    statements: list[str] = []
+    for (user, host), grants in accounts.items():
+        executes = {g.routine for g in grants if "Execute" in g.privileges}
+        gateway = any(name in executes for name in GATEWAY_MARKERS)
+        dropped = [g for g in grants if (user, host, g.routine) not in kept]
+        for g in dropped:
+            if gateway and g.routine in NOT_FOR_GATEWAY:
+                continue
+            statements.append(_grant_sql(database, user, host, g.routine, g.privileges))
+        if gateway:
+            statements += [
+                _grant_sql(database, user, host, name, frozenset({"Execute"}))
+                for name in GATEWAY_PROCEDURES
+                if (user, host, name) not in still and name not in executes
+            ]
+            statements += [
+                f"REVOKE EXECUTE ON PROCEDURE {_routine_sql(database, name)}"
+                f" FROM {_account_sql(user, host)}"
+                for name in NOT_FOR_GATEWAY
+                if (user, host, name) in still
+            ]
+    lines: list[str] = []
+    for statement in statements:
+        try:
+            await query(conn, statement)
+        except MySQLError as exc:
+            errno = exc.args[0] if exc.args else 0
+            lines.append(
+                f"notice: could not run {statement} (error {errno}): run it as an account"
+                " that may, or lead-archive db grant --user NAME@HOST --apply for the gateway"
+            )
+            continue
+        lines.append(f"grant kept: {statement}")
+    return lines
+
+
+_PRIVILEGES = {"Execute": "EXECUTE", "Alter Routine": "ALTER ROUTINE"}
+
+
+def _privileges(value: Any) -> frozenset[str]:
+    """Proc_priv, a SET: a text 'Execute,Alter Routine' or already a set."""
+    items = value.split(",") if isinstance(value, str) else (value or ())
+    return frozenset(str(item) for item in items if str(item))
+
+
+def _grant_sql(
+    database: str, user: str, host: str, routine: str, privileges: frozenset[str]
+) -> str:
+    granted = ", ".join(sql for name, sql in _PRIVILEGES.items() if name in privileges)
+    option = " WITH GRANT OPTION" if "Grant" in privileges else ""
+    return (
+        f"GRANT {granted or 'EXECUTE'} ON PROCEDURE {_routine_sql(database, routine)}"
+        f" TO {_account_sql(user, host)}{option}"
+    )
+
+
+def _routine_sql(database: str, routine: str) -> str:
+    return "`{}`.`{}`".format(database.replace("`", "``"), routine.replace("`", "``"))
+
+
+def _account_sql(user: str, host: str) -> str:
+    def quoted(text: str) -> str:
+        return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
+
+    return f"{quoted(user)}@{quoted(host)}"

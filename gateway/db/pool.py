@@ -34,13 +34,15 @@ from gateway.dburl import DatabaseURL
 # lead_archive_gateway_move, which derives the audit's actor from the key itself: the account
 # is not allowed to call lead_archive_move with an actor of its choosing.
 # lead_archive_gateway_refusal writes VICIdial's api log row of a request the gateway refused
-# itself (office hours, body); it finds the user from the key's hash too.
+# itself (office hours, body); it finds the user from the key's hash too. The phone look-up
+# goes through lead_archive_gateway_lookup, which checks the key's VICIdial user and its list
+# restriction: the account is not allowed to call the unrestricted lead_archive_lookup.
 GATEWAY_PROCEDURES = (
     "lead_archive_gateway_move",
     "lead_archive_authenticate",
     "lead_archive_check",
     "lead_archive_call_time",
-    "lead_archive_lookup",
+    "lead_archive_gateway_lookup",
     "lead_archive_gateway_refusal",
     "archive_leads_plan",  # read only: nothing written, no actor to forge
     "dearchive_leads_plan",
@@ -328,9 +330,25 @@ class Database:
             None if refusal is None else str(refusal),
         )
 
-    async def lookup(self, phone_number: str, limit: int) -> list[ArchivedLead]:
-        """``lead_archive_lookup``: archived leads with this phone number, newest first."""
-        sets = await self._call_retrying("lead_archive_lookup", [phone_number, limit], "archive")
+    async def lookup(
+        self,
+        phone_number: str,
+        limit: int,
+        *,
+        key_sha256: bytes,
+        request_id: str,
+        vicidial_log: bool = True,
+    ) -> list[ArchivedLead]:
+        """Archived leads with this phone number, newest first, through
+        ``lead_archive_gateway_lookup``: the database finds the API user from the key's hash,
+        checks its VICIdial user again, leaves out the leads of lists that user may not see
+        (``api_list_restrict``) and writes VICIdial's api log unless ``vicidial_log`` is
+        off."""
+        sets = await self._call_retrying(
+            "lead_archive_gateway_lookup",
+            [key_sha256, request_id, phone_number, limit, vicidial_log],
+            "archive",
+        )
         return [
             ArchivedLead(
                 int(r[0]),

@@ -89,16 +89,7 @@ class Gateway:
             raw = await read_body(request)
             move = parse_body(raw, route.flags, self.settings.max_leads)
         except Exception as exc:
-            # refused here, after the key: VICIdial's api log gets its row once the answer
-            # has been sent (the move call and the authentication log their own)
-            if self.settings.vicidial_log:
-                request.state.refusal_log = RefusalLog(
-                    route.direction,
-                    key_sha256,
-                    request.state.request_id,
-                    exc.code if isinstance(exc, Problem) else "internal_error",
-                    time.perf_counter() - received,
-                )
+            self.remember_refusal(request, route.direction, key_sha256, exc, received)
             raise
         request.state.lead_count = len(move.lead_ids)
         started = time.perf_counter()
@@ -138,10 +129,21 @@ class Gateway:
 
     async def lookup(self, request: Request) -> Response:
         """Which archived leads have this phone number? Same key, any hour, read only."""
-        user, _ = await self.authenticate(request, ROUTES["archive"])
+        received = time.perf_counter()
+        user, key_sha256 = await self.authenticate(request, ROUTES["archive"])
         request.state.user = user
-        phone_number = parse_lookup_body(await read_body(request))
-        found = await self.db.lookup(phone_number, LOOKUP_LIMIT + 1)
+        try:
+            phone_number = parse_lookup_body(await read_body(request))
+        except Exception as exc:
+            self.remember_refusal(request, "archive", key_sha256, exc, received)
+            raise
+        found = await self.db.lookup(
+            phone_number,
+            LOOKUP_LIMIT + 1,
+            key_sha256=key_sha256,
+            request_id=request.state.request_id,
+            vicidial_log=self.settings.vicidial_log,
+        )
         leads = [
             {"lead_id": f.lead_id, "list_id": f.list_id, "status": f.status,
              "modify_date": f.modify_date}
@@ -159,6 +161,25 @@ class Gateway:
                 "leads": leads,
             }
         )
+
+    def remember_refusal(
+        self,
+        request: Request,
+        direction: Direction,
+        key_sha256: bytes,
+        exc: Exception,
+        received: float,
+    ) -> None:
+        """A request refused here, after the key: VICIdial's api log gets its row once the
+        answer has been sent (the database calls and the authentication log their own)."""
+        if self.settings.vicidial_log:
+            request.state.refusal_log = RefusalLog(
+                direction,
+                key_sha256,
+                request.state.request_id,
+                exc.code if isinstance(exc, Problem) else "internal_error",
+                time.perf_counter() - received,
+            )
 
     async def log_refusal(self, refusal: RefusalLog) -> None:
         """VICIdial's api log row of a refusal decided here. Run after the answer was sent;
@@ -455,8 +476,9 @@ def create_app(
         yield
         await db.close()
 
-    async def answer(request: Request, route: MoveRoute) -> Response:
-        response = await guarded(request, gateway.move(request, route))
+    async def answer(request: Request, handled: Awaitable[Response]) -> Response:
+        """The answer, then (a refusal after the key) VICIdial's api log row of it."""
+        response = await guarded(request, handled)
         refusal = getattr(request.state, "refusal_log", None)
         if refusal is not None:
             response.background = BackgroundTask(gateway.log_refusal, refusal)
@@ -464,7 +486,7 @@ def create_app(
 
     def mover(route: MoveRoute) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
-            return await answer(request, route)
+            return await answer(request, gateway.move(request, route))
 
         return endpoint
 
@@ -475,7 +497,7 @@ def create_app(
         return endpoint
 
     async def lookup(request: Request) -> Response:
-        return await guarded(request, gateway.lookup(request))
+        return await answer(request, gateway.lookup(request))
 
     app = Starlette(
         routes=[

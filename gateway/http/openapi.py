@@ -32,6 +32,7 @@ _ROUTE_CODES = {
 }
 _LOOKUP_CODES: list[Code] = [
     "invalid_api_key",
+    "permission_denied",
     "too_many_requests",
     "unsupported_media_type",
     "payload_too_large",
@@ -227,7 +228,9 @@ def openapi_document(max_leads: int) -> dict[str, Any]:
             "description": "The number keeps its digits only, as VICIdial stores phone_number "
             f"(matched exactly, through the index). At most {LOOKUP_LIMIT} leads, newest first; "
             "`more` is true when there were others. Only lead_id, list_id, status and "
-            "modify_date leave the database.",
+            "modify_date leave the database. A key bound to a VICIdial user needs its "
+            "lead_archive permission; with api_list_restrict the leads of other campaigns' "
+            "lists are left out (not refused).",
             "security": [{"apiKey": []}],
             "requestBody": {
                 "required": True,

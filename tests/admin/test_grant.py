@@ -28,7 +28,7 @@ def test_statements_name_only_procedures() -> None:
             "lead_archive_authenticate",
             "lead_archive_check",
             "lead_archive_call_time",
-            "lead_archive_lookup",
+            "lead_archive_gateway_lookup",
             "lead_archive_gateway_refusal",
             "archive_leads_plan",
             "dearchive_leads_plan",

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import subprocess
+import uuid
+from collections.abc import Iterator
 
 import pytest
+from asyncmy.errors import MySQLError
 
 from gateway.admin import installer
+from gateway.db import GATEWAY_PROCEDURES, Database
+from gateway.dburl import DatabaseURL
 from gateway.errors import UnsupportedServer
-from tests.support.dbtools import SyncDB, build_vicidial
+from tests.support import secrets
+from tests.support.dbtools import SyncDB, build_vicidial, seed_leads
 from tests.support.processes import cli_env, run_cli
 
 
@@ -169,3 +175,131 @@ def test_command_line_names_a_missing_setting() -> None:
     assert done.returncode == 2
     assert done.stderr.strip().startswith("lead-archive: LEAD_ARCHIVE_DATABASE_URL is not set")
     assert "Traceback" not in done.stderr
+
+
+# -- the grants of the procedures an install replaces ------------------------------------------
+
+
+@pytest.fixture
+def accounts(vdb: SyncDB, admin: SyncDB) -> Iterator[dict[str, DatabaseURL]]:
+    """Two accounts: 'gateway' (granted by db grant --apply) and 'cron' (a DBA's job, granted
+    EXECUTE on archive_leads by hand, WITH GRANT OPTION), and each one's URL."""
+    made: dict[str, DatabaseURL] = {}
+    url = vdb.url
+    try:
+        for role in ("gateway", "cron"):
+            user = f"{role[:4]}{uuid.uuid4().hex[:8]}"
+            password = secrets.register(f"pw-{uuid.uuid4().hex}")
+            admin.execute(f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'")
+            made[role] = DatabaseURL(user, password, url.host, url.port, url.database)
+        done = _cli(vdb, "db", "grant", "--user", f"{made['gateway'].user}@%", "--apply")
+        assert done.returncode == 0, done.stderr
+        admin.execute(
+            f"GRANT EXECUTE ON PROCEDURE `{vdb.name}`.`archive_leads`"
+            f" TO '{made['cron'].user}'@'%' WITH GRANT OPTION"
+        )
+        yield made
+    finally:
+        for account in made.values():
+            admin.execute(f"DROP USER '{account.user}'@'%'")
+
+
+def _make_stale(db: SyncDB, *names: str) -> None:
+    """As after an upgrade of Lead Archive: these procedures are not at this version, and db
+    install replaces them (DROP PROCEDURE, which drops every grant on them, and CREATE)."""
+    for name in names:
+        db.execute(f"ALTER PROCEDURE `{name}` COMMENT 'lead-archive 0'")
+
+
+def _denied(url: DatabaseURL, sql: str) -> bool:
+    db = SyncDB(url)
+    try:
+        db.execute(sql)
+    except MySQLError as exc:
+        if exc.args[0] == 1370:  # execute command denied
+            return True
+        raise
+    finally:
+        db.close()
+    return False
+
+
+def test_install_gives_back_the_grants_of_the_procedures_it_replaces(
+    vdb: SyncDB, admin: SyncDB, accounts: dict[str, DatabaseURL]
+) -> None:
+    seed_leads(vdb, 3)
+    gateway, cron = accounts["gateway"], accounts["cron"]
+    schema = vdb.name
+    # an earlier version granted the gateway the unrestricted look-up; this version's new
+    # procedure did not exist yet
+    admin.execute(
+        f"GRANT EXECUTE ON PROCEDURE `{schema}`.`lead_archive_lookup` TO '{gateway.user}'@'%'"
+    )
+    vdb.execute("DROP PROCEDURE lead_archive_gateway_lookup")
+    replaced = [p for p in GATEWAY_PROCEDURES if p != "lead_archive_gateway_lookup"]
+    _make_stale(vdb, *replaced, "archive_leads", "lead_archive_lookup")
+
+    done = _cli(vdb, "db", "install")
+    assert done.returncode == 0, done.stderr
+    assert "created procedure lead_archive_gateway_lookup" in done.stdout
+    assert f"updated procedure {replaced[0]}" in done.stdout
+    assert (
+        f"grant kept: GRANT EXECUTE ON PROCEDURE `{schema}`.`lead_archive_gateway_move`"
+        f" TO '{gateway.user}'@'%'" in done.stdout
+    )
+    assert "notice" not in done.stdout
+
+    # the gateway's account runs the gateway, as after db grant --apply
+    database = Database(gateway)
+    try:
+        assert vdb.run(database.readiness()) is None
+    finally:
+        vdb.run(database.close())
+    assert not _denied(gateway, "CALL lead_archive_check()")
+    with pytest.raises(MySQLError, match="invalid_api_key"):
+        SyncDB(gateway).call("lead_archive_gateway_lookup", b"\0" * 32, "r", "5550102030", 51, 0)
+    for sql in ("CALL lead_archive_lookup('5550102030', 51)", "CALL archive_leads('[1]', 1, 1, 1)"):
+        assert _denied(gateway, sql), sql
+    # the DBA's job keeps exactly what it held, its grant option included
+    assert not _denied(cron, "CALL archive_leads('[1]', TRUE, FALSE, FALSE)")
+    assert _denied(cron, "CALL lead_archive_check()")
+    held = vdb.value(
+        "SELECT Proc_priv FROM mysql.procs_priv WHERE User = %s AND Routine_name = 'archive_leads'",
+        (cron.user,),
+    )
+    assert set(str(held).split(",")) == {"Execute", "Grant"}
+
+    # nothing replaced: nothing granted
+    assert (
+        _cli(vdb, "db", "install").stdout.strip().endswith("procedures and tables are up to date")
+    )
+
+
+def test_install_without_the_right_to_read_grants_says_what_to_run(
+    empty_db: SyncDB, admin: SyncDB
+) -> None:
+    """An installer with every privilege on the database and none on `mysql`: the procedures
+    are replaced all the same, and the output says that the grants must be given again. (It
+    installed them first: on MySQL only a SYSTEM_USER replaces what root installed.)"""
+    build_vicidial(empty_db, install=False)
+    user = f"inst{uuid.uuid4().hex[:8]}"
+    password = secrets.register(f"pw-{uuid.uuid4().hex}")
+    admin.execute(f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'")
+    try:
+        admin.execute(f"GRANT ALL PRIVILEGES ON `{empty_db.name}`.* TO '{user}'@'%'")
+        url = empty_db.url
+        env = cli_env(
+            LEAD_ARCHIVE_DATABASE_URL=(
+                f"mysql://{user}:{password}@{url.host}:{url.port}/{url.database}"
+            )
+        )
+        first = run_cli("db", "install", env=env, timeout=60)
+        assert first.returncode == 0, first.stderr
+        _make_stale(empty_db, "lead_archive_check")
+        done = run_cli("db", "install", env=env, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert "updated procedure lead_archive_check" in done.stdout
+        assert "may not read mysql.procs_priv" in done.stdout
+        assert "lead-archive db grant --user NAME@HOST --apply" in done.stdout
+    finally:
+        admin.execute(f"DROP USER '{user}'@'%'")

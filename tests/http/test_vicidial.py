@@ -190,6 +190,57 @@ def test_missing_leads_are_answered_before_the_restriction(
     assert data["lead_ids"] == [999_999]
 
 
+LOOKUP = "/vicidial/leads/archive/lookup"
+
+
+def test_lookup_of_a_restricted_user_shows_only_its_own_lists(restricted: Api, vv: SyncDB) -> None:
+    """The look-up leaves out the leads of lists the user may not see: no refusal, no
+    `more`, nothing that tells a hidden lead has the number."""
+    vv.archive(list(range(1, 41)))
+    own = vicidial.leads_in(vv, {"SALES"}, "vicidial_list_archive")[0]
+    other = vicidial.leads_in(vv, {"SURVEY", "OLD"}, "vicidial_list_archive")[0]
+    vv.execute(
+        "UPDATE vicidial_list_archive SET phone_number = '5550102030' WHERE lead_id IN (%s, %s)",
+        (own, other),
+    )
+    response = restricted.post({"phone_number": "(555) 010-2030"}, path=LOOKUP)
+    assert response.status_code == 200, response.text
+    data = response.json()
+    assert [lead["lead_id"] for lead in data["leads"]] == [own]
+    assert (data["count"], data["more"]) == (1, False)
+    vicidial.set_user(vv, ALLOWED, api_list_restrict="0")
+    data = restricted.post({"phone_number": "5550102030"}, path=LOOKUP).json()
+    assert [lead["lead_id"] for lead in data["leads"]] == sorted((own, other), reverse=True)
+
+
+def test_lookup_leaves_an_api_log_row_unless_off(api: Api, vv: SyncDB) -> None:
+    vv.archive([1, 2])
+    vv.execute("UPDATE vicidial_list_archive SET phone_number = '5550102030' WHERE lead_id = 2")
+    admin_rows = vicidial.admin_log(vv)  # the direct archive's
+    found = api.post({"phone_number": "5550102030"}, path=LOOKUP, headers={"x-request-id": "r-l"})
+    assert found.status_code == 200, found.text
+    refused(
+        api,
+        api.post({"phone_number": 5}, path=LOOKUP, headers={"x-request-id": "r-bad"}),
+        400,
+        "invalid_phone_number",
+    )
+    assert api_rows(vv) == [
+        (ALLOWED, "lead_archive", "SUCCESS", "ok", "request_id=r-l|lookup_count=1"),
+        (ALLOWED, "lead_archive", "ERROR", "invalid_phone_number", "request_id=r-bad"),
+    ]
+    assert vicidial.api_log(vv)[0]["value"] == "[2]"
+    assert vicidial.admin_log(vv) == admin_rows  # nothing changed
+    quiet = Api(vv, add_key=False, vicidial_log=False)
+    quiet.key = api.key
+    try:
+        assert quiet.post({"phone_number": "5550102030"}, path=LOOKUP).status_code == 200
+        refused(quiet, quiet.post({"phone_number": 5}, path=LOOKUP), 400, "invalid_phone_number")
+    finally:
+        quiet.close()
+    assert len(vicidial.api_log(vv)) == 2
+
+
 # -- VICIdial's logs ---------------------------------------------------------------------------
 
 

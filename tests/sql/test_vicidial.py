@@ -3,9 +3,11 @@ VICIdial-shaped users, user groups, campaigns, lists and logs (sql/vicidial/user
 
 The user's checks: lead_archive_authenticate (the gateway's key check) and
 lead_archive_gateway_move (which checks again: the gateway's account could call it alone);
-the list restriction: lead_archive_gateway_move, after leads_not_found, before any write;
+the list restriction: lead_archive_gateway_move, after leads_not_found, before any write, and
+lead_archive_gateway_lookup, which leaves the other lists' leads out of its answer;
 the logs: lead_archive_gateway_move, archive_leads, dearchive_leads, lead_archive_direct_move,
-lead_archive_gateway_refusal. Every refusal checks that nothing changed.
+lead_archive_gateway_refusal, lead_archive_gateway_lookup. Every refusal checks that nothing
+changed.
 """
 
 from __future__ import annotations
@@ -776,3 +778,136 @@ def test_the_gateway_account_cannot_skip_the_users_check(
     vicidial.set_user(vv, ALLOWED, modify_leads="1")
     assert [r[3] for r in gateway_move(limited_gateway, key, [1])] == [1]
     assert [r["result"] for r in vicidial.api_log(vv)] == ["ERROR", "SUCCESS"]
+
+
+# -- the phone look-up: lead_archive_gateway_lookup ------------------------------------------
+
+PHONE = "5550102030"
+
+
+@pytest.fixture
+def shared_number(vv: SyncDB) -> dict[str, int]:
+    """Every lead archived; one lead of each campaign (SALES, SURVEY, OLD) holds PHONE."""
+    vv.archive(list(range(1, LEADS + 1)))
+    chosen = {
+        campaign: vicidial.leads_in(vv, {campaign}, "vicidial_list_archive")[0]
+        for campaign in ("SALES", "SURVEY", "OLD")
+    }
+    vv.execute(
+        "UPDATE vicidial_list_archive SET phone_number = %s WHERE lead_id IN (%s, %s, %s)",
+        (PHONE, *chosen.values()),
+    )
+    return chosen
+
+
+def gateway_lookup(
+    db: SyncDB, digest: bytes, phone: str = PHONE, log: bool = True, request_id: str = "req-l"
+) -> list[int]:
+    return [
+        int(r[0])
+        for r in db.call("lead_archive_gateway_lookup", digest, request_id, phone, 51, log)
+    ]
+
+
+def test_lookup_of_a_restricted_user_leaves_out_the_leads_of_other_lists(
+    vv: SyncDB, key: bytes, shared_number: dict[str, int]
+) -> None:
+    """A search names no lead it was given: the others are left out, not refused (a refusal
+    would tell that a hidden lead has this number)."""
+    everyone = sorted(shared_number.values(), reverse=True)
+    assert gateway_lookup(vv, key) == everyone
+    vicidial.set_user(vv, ALLOWED, api_list_restrict="1")
+    assert gateway_lookup(vv, key) == [shared_number["SALES"]]
+    vv.execute("UPDATE vicidial_user_groups SET allowed_campaigns = ' SURVEY SALES -'")
+    assert gateway_lookup(vv, key) == sorted(
+        (shared_number["SALES"], shared_number["SURVEY"]), reverse=True
+    )
+    vv.execute("UPDATE vicidial_user_groups SET allowed_campaigns = ' -ALL-CAMPAIGNS- - '")
+    assert gateway_lookup(vv, key) == everyone
+    plain = vicidial.bound_key(vv, "plain", None)[1]  # no VICIdial user: no restriction
+    assert gateway_lookup(vv, plain) == everyone
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "DELETE FROM vicidial_user_groups",
+        "DROP TABLE vicidial_user_groups",
+        "DROP TABLE vicidial_lists",
+    ],
+)
+def test_lookup_of_a_restricted_user_sees_nothing_vicidial_does_not_allow(
+    vv: SyncDB, key: bytes, shared_number: dict[str, int], change: str
+) -> None:
+    vicidial.set_user(vv, ALLOWED, api_list_restrict="1")
+    vv.execute(change)
+    assert gateway_lookup(vv, key) == []
+
+
+def test_lookup_limit_counts_only_the_leads_the_user_may_see(vv: SyncDB, key: bytes) -> None:
+    vv.archive(list(range(1, LEADS + 1)))
+    vv.execute("UPDATE vicidial_list_archive SET phone_number = %s", (PHONE,))
+    vicidial.set_user(vv, ALLOWED, api_list_restrict="1")
+    sales = vicidial.leads_in(vv, {"SALES"}, "vicidial_list_archive")
+    rows = vv.call("lead_archive_gateway_lookup", key, "r", PHONE, 3, True)
+    assert [int(r[0]) for r in rows] == sorted(sales, reverse=True)[:3]
+
+
+def test_lookup_checks_the_key_and_its_user(vv: SyncDB, key: bytes) -> None:
+    for digest, change, code in (
+        (b"\x03" * 32, None, "invalid_api_key"),
+        (key, "UPDATE vicidial_users SET active = 'N'", "invalid_api_key"),
+        (key, "UPDATE vicidial_users SET active = 'Y', modify_leads = '0'", "permission_denied"),
+        (key, "UPDATE vicidial_users SET modify_leads = '1'", "invalid_phone_number"),
+    ):
+        if change:
+            vv.execute(change)
+        with pytest.raises(MySQLError) as info:
+            gateway_lookup(vv, digest, "n/a" if code == "invalid_phone_number" else PHONE)
+        assert str(info.value.args[1]).startswith(code + ":"), info.value.args
+    assert [(r["function"], r["result"], r["result_reason"]) for r in vicidial.api_log(vv)] == [
+        ("lead_archive", "ERROR", "permission_denied"),
+        ("lead_archive", "ERROR", "invalid_phone_number"),
+    ]
+
+
+def test_api_log_row_of_a_lookup(vv: SyncDB, key: bytes, shared_number: dict[str, int]) -> None:
+    vicidial.set_user(vv, ALLOWED, api_list_restrict="1")
+    assert gateway_lookup(vv, key, request_id="req-look") == [shared_number["SALES"]]
+    [row] = vicidial.api_log(vv)
+    assert row["api_date"] is not None and float(row["run_time"]) >= 0
+    assert {k: row[k] for k in ("user", "function", "value", "result", "result_reason")} == {
+        "user": ALLOWED,
+        "function": "lead_archive",
+        "value": f"[{shared_number['SALES']}]",
+        "result": "SUCCESS",
+        "result_reason": "ok",
+    }
+    assert row["data"] == "request_id=req-look|lookup_count=1"
+    assert PHONE not in str(row)  # the number searched for is not written
+    assert gateway_lookup(vv, key, "5550000000") == []
+    assert vicidial.api_log(vv)[-1]["value"] == "[]"
+
+
+def test_lookup_with_the_log_off_writes_nothing(
+    vv: SyncDB, key: bytes, shared_number: dict[str, int]
+) -> None:
+    assert len(gateway_lookup(vv, key, log=False)) == 3
+    vicidial.set_user(vv, ALLOWED, modify_leads="0")
+    with pytest.raises(MySQLError):
+        gateway_lookup(vv, key, log=False)
+    assert vicidial.api_log(vv) == []
+    assert vv.value("SELECT @@SESSION.group_concat_max_len") == vv.value(
+        "SELECT @@GLOBAL.group_concat_max_len"
+    )
+
+
+def test_the_gateway_account_cannot_look_up_past_the_restriction(
+    vv: SyncDB, key: bytes, shared_number: dict[str, int], limited_gateway: SyncDB
+) -> None:
+    """Its account has EXECUTE on the restricted look-up, not on the DBA's lead_archive_lookup."""
+    vicidial.set_user(vv, ALLOWED, api_list_restrict="1")
+    with pytest.raises(MySQLError) as info:
+        limited_gateway.call("lead_archive_lookup", PHONE, 51)
+    assert info.value.args[0] == 1370, info.value.args
+    assert gateway_lookup(limited_gateway, key) == [shared_number["SALES"]]
