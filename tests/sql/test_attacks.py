@@ -101,11 +101,6 @@ def test_regression_sql_select_limit_does_not_cut_the_answer(vdb: SyncDB) -> Non
     assert vdb.ids("vicidial_list") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the move core classifies from its session copy and reports such a lead inserted "
-    "and kept as mismatch (kept all the same: nothing is lost); its flags are still wrong",
-)
 def test_regression_archive_trigger_renumbering_is_not_reported_inserted(vdb: SyncDB) -> None:
     """A BEFORE INSERT trigger on the archive files the row under another id: the insert's
     row count matched and the lead was reported inserted, then kept as not_archived."""
