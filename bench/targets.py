@@ -41,7 +41,7 @@ class Target:
 TARGETS: dict[str, Target] = {
     t.key: t
     for t in (
-        Target("P1", "batch of 500: archive_leads / plain INSERT…SELECT + DELETE", "<=", 1.3, "×"),
+        Target("P1", "batch of 500: archive_leads / plain INSERT…SELECT + DELETE", "<=", 1.15, "×"),
         Target("P2", "HTTP request / direct CALL, same batches", "<=", 1.15, "×"),
         Target("P3.http_vs_direct", "bulk client over HTTP / direct CALL loop", ">=", 0.9, "×"),
         Target("P3.http_vs_pt_fastest", "bulk client / pt-archiver fastest flags", ">=", 1.25, "×"),

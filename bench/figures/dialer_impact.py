@@ -26,6 +26,7 @@ import asyncio
 import os
 import shlex
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -112,6 +113,13 @@ def add_arguments(group: Any) -> None:
         default="",
         help="run only these phases, merged into the day's D1 results (names, comma-separated;"
         " default all: " + ", ".join(p.name for p in PHASES) + ")",
+    )
+    group.add_argument(
+        "--dialer-rounds",
+        type=int,
+        default=1,
+        help="measure every phase this many times, the order rotated each round; each figure"
+        " is then the median of its rounds (1)",
     )
     group.add_argument(
         "--dialer-phase",
@@ -322,6 +330,7 @@ def measure_engine(ctx: Context, engine: str, phases: Sequence[Phase]) -> dict[s
     o = ctx.options
     leads = 1_000_000 if o.get("dialer_1m") else int(o.get("dialer_leads", 200_000))
     idle = float(o.get("dialer_idle", 10))
+    rounds = max(1, int(o.get("dialer_rounds", 1)))
     data = prepare(engine, leads, ctx.fresh)
     ids, bound = archive_set(leads, int(o.get("dialer_archive_leads", 60_000)))
     workdir = data.path / "runs" / time.strftime("%Y%m%d-%H%M%S")
@@ -358,8 +367,14 @@ def measure_engine(ctx: Context, engine: str, phases: Sequence[Phase]) -> dict[s
             )
             try:
                 time.sleep(3)  # connections up, caches warm: not measured
-                for phase in phases:
-                    phases_out.append(_phase(run, engine, phase, gw.base, idle))
+                for k in range(rounds):
+                    # rotated each round, so that no archiver always follows the same one
+                    turn = [*phases[k % len(phases) :], *phases[: k % len(phases)]]
+                    for phase in turn:
+                        named = (
+                            replace(phase, name=f"{phase.name}#{k + 1}") if rounds > 1 else phase
+                        )
+                        phases_out.append(_phase(run, engine, named, gw.base, idle))
                 wait_drained(run.status)
                 start = time.monotonic()
                 time.sleep(idle)
@@ -383,6 +398,8 @@ def measure_engine(ctx: Context, engine: str, phases: Sequence[Phase]) -> dict[s
         out["dialer_idle_before"] = dialer_stats(records, calm)
         base = out["dialer_idle_before"]["all"]["p99"]
         out["p99_over_idle"] = round(out["dialer"]["all"]["p99"] / base, 1) if base else None
+    if rounds > 1:
+        phases_out = [median_of_rounds(p.name, phases_out) for p in phases]
     return {
         "server": version,
         "leads": leads,
@@ -465,6 +482,49 @@ def _phase(run: Run, engine: str, phase: Phase, base: str, idle: float) -> dict[
         f"{out['lock'].get('longest_ms')} ms)",
         flush=True,
     )
+    return out
+
+
+def median_of_rounds(name: str, measured: list[dict[str, Any]]) -> dict[str, Any]:
+    """One phase's rounds (``name#1``, ``name#2`` …) as one entry: the round with the median
+    dialer p99 gives the detail (per operation, statements), and each headline figure is the
+    median of its own over the rounds; every round's figures are kept under ``rounds``."""
+    mine = [p for p in measured if p["name"].rsplit("#", 1)[0] == name]
+    ran = [p for p in mine if p["ran"]]
+    if not ran:
+        return {**mine[0], "name": name}
+    ran.sort(key=lambda p: p["dialer"]["all"]["p99"])
+    out = {**ran[(len(ran) - 1) // 2], "name": name}
+
+    def med(get: Any) -> Any:
+        values = [v for p in ran if (v := get(p)) is not None]
+        return statistics.median(values) if values else None
+
+    out["leads_per_second"] = round(med(lambda p: p["leads_per_second"]))
+    out["p99_over_idle"] = round(med(lambda p: p["p99_over_idle"]), 1)
+    out["dialer"] = {
+        **out["dialer"],
+        "all": {**out["dialer"]["all"], "p99": round(med(lambda p: p["dialer"]["all"]["p99"]), 2)},
+    }
+    if out.get("lock"):
+        out["lock"] = {
+            **out["lock"],
+            "ms_per_1000_leads": round(med(lambda p: p["lock"].get("ms_per_1000_leads")), 2),
+            "longest_ms": round(med(lambda p: p["lock"].get("longest_ms")), 2),
+        }
+    out["rounds"] = [
+        {
+            "name": p["name"],
+            "measured_at": p["measured_at"],
+            "leads_per_second": p["leads_per_second"],
+            "lock_ms_per_1000_leads": p.get("lock", {}).get("ms_per_1000_leads"),
+            "longest_ms": p.get("lock", {}).get("longest_ms"),
+            "dialer_p99": p["dialer"]["all"]["p99"],
+            "idle_p99": p["dialer_idle_before"]["all"]["p99"],
+            "p99_over_idle": p["p99_over_idle"],
+        }
+        for p in sorted(ran, key=lambda p: str(p["name"]))
+    ] + [{"name": p["name"], "not_run": p.get("not_run")} for p in mine if not p["ran"]]
     return out
 
 
@@ -554,8 +614,9 @@ def table(r: dict[str, Any]) -> list[str]:
                 )
                 continue
             d = p["dialer"]
+            rounds = f" (median of {len(p['rounds'])} rounds)" if p.get("rounds") else ""
             lines.append(
-                f"| {engine} | {p['name']} | {p['leads_per_second']:,} | "
+                f"| {engine} | {p['name']}{rounds} | {p['leads_per_second']:,} | "
                 f"{p['lock'].get('ms_per_1000_leads', '')} ({p['lock'].get('longest_ms', '')}) | "
                 f"{d['all']['p50']} / {d['all']['p95']} / {d['all']['p99']} | "
                 f"{p['p99_over_idle']} | {d['completed_per_second']} | {d['largest_backlog']} | "
