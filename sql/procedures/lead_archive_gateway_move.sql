@@ -120,15 +120,7 @@ BEGIN
             MESSAGE_TEXT = 'internal_error: direction must be archive or dearchive';
     END IF;
 
-    BEGIN
-        DECLARE CONTINUE HANDLER FOR NOT FOUND SET v_actor = NULL;
-        SELECT
-            name,
-            vicidial_user
-        INTO v_actor, v_bound
-        FROM lead_archive_api_users
-        WHERE key_sha256 = p_key_sha256 AND revoked_at IS NULL;
-    END;
+    CALL lead_archive_key_holder(p_key_sha256, v_actor, v_bound);
     IF v_actor IS NULL THEN
         SIGNAL SQLSTATE '45000'
             SET MESSAGE_TEXT = 'invalid_api_key: no active API user holds this key';

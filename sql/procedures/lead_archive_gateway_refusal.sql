@@ -26,15 +26,7 @@ BEGIN
     DECLARE v_bound VARCHAR(20);
     DECLARE v_status VARCHAR(32);
 
-    BEGIN
-        DECLARE CONTINUE HANDLER FOR NOT FOUND SET v_actor = NULL;
-        SELECT
-            name,
-            vicidial_user
-        INTO v_actor, v_bound
-        FROM lead_archive_api_users
-        WHERE key_sha256 = p_key_sha256 AND revoked_at IS NULL;
-    END;
+    CALL lead_archive_key_holder(p_key_sha256, v_actor, v_bound);
     IF v_actor IS NOT NULL AND p_direction IN ('archive', 'dearchive') THEN
         CALL lead_archive_vicidial_api_log(
             COALESCE(v_bound, v_actor),
