@@ -369,7 +369,8 @@ def measure_engine(ctx: Context, engine: str, phases: Sequence[Phase]) -> dict[s
                 time.sleep(3)  # connections up, caches warm: not measured
                 for k in range(rounds):
                     # rotated each round, so that no archiver always follows the same one
-                    turn = [*phases[k % len(phases) :], *phases[: k % len(phases)]]
+                    shift = k % len(phases) if phases else 0
+                    turn = [*phases[shift:], *phases[:shift]]
                     for phase in turn:
                         named = (
                             replace(phase, name=f"{phase.name}#{k + 1}") if rounds > 1 else phase
