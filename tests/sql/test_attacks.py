@@ -5,6 +5,7 @@ or to make a refused call write something is a ``test_regression_…``."""
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from typing import Any
 
@@ -236,6 +237,60 @@ def test_regression_busy_check_waits_for_a_callback_being_written(vdb_any: SyncD
         writer.close()
     assert rows == [(1, 1, 0, 0, "busy"), (2, 1, 0, 1, None)]
     assert db.ids("vicidial_list") == [1]
+
+
+def test_regression_deadlocked_call_leaves_nothing_and_can_be_repeated(
+    vdb_any: SyncDB, engine: str
+) -> None:
+    """A deadlock (1213) while the call reads its batch FOR UPDATE into its copy, which is a
+    MEMORY table on InnoDB too: the rollback cannot empty the copy; nothing of the call may
+    stay (lead tables, audit, working tables) and the same call, repeated, does it all."""
+    if engine != "InnoDB":
+        pytest.skip("row locks and deadlocks are InnoDB's")
+    db = vdb_any
+    seed_leads(db, 2)
+    before = db.checksums()
+    other = SyncDB(db.url)
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["rows"] = flags(db.archive([1, 2]))
+        except MySQLError as exc:
+            outcome["error"] = exc.args[0]
+
+    db.execute("CREATE TABLE scratch (n INT) ENGINE = InnoDB")
+    try:
+        other.execute("START TRANSACTION")
+        # heavier than the call: InnoDB rolls back the lighter of the two
+        other.execute(
+            "INSERT INTO scratch SELECT a.lead_id FROM vicidial_list AS a, vicidial_list AS b,"
+            " vicidial_list AS c, vicidial_list AS d, vicidial_list AS e, vicidial_list AS f,"
+            " vicidial_list AS g, vicidial_list AS h, vicidial_list AS i, vicidial_list AS j"
+        )
+        other.execute("SELECT lead_id FROM vicidial_list WHERE lead_id = 2 FOR UPDATE")
+        call = threading.Thread(target=run)
+        call.start()
+        time.sleep(0.5)  # the call holds lead 1 and waits for lead 2
+        try:
+            other.execute("SELECT lead_id FROM vicidial_list WHERE lead_id = 1 FOR UPDATE")
+            outcome["other"] = "locked"
+        except MySQLError as exc:
+            outcome["other"] = exc.args[0]
+        other.execute("ROLLBACK")
+        call.join(30)
+    finally:
+        other.close()
+    assert 1213 in (outcome.get("error"), outcome.get("other")), outcome
+    if "error" in outcome:
+        assert db.checksums() == before and db.audit_count() == 0
+        for name in ("lead_archive_copy", "lead_archive_request"):
+            with pytest.raises(MySQLError) as info:
+                db.execute(f"SELECT 1 FROM `{name}` LIMIT 0")
+            assert info.value.args[0] == 1146, info.value.args
+        outcome["rows"] = flags(db.archive([1, 2]))
+    assert outcome["rows"] == [(1, 1, 0, 1, None), (2, 1, 0, 1, None)]
+    assert db.ids("vicidial_list") == [] and db.ids("vicidial_list_archive") == [1, 2]
 
 
 def test_regression_wide_rows_fill_no_copy_in_memory(vdb_any: SyncDB) -> None:
