@@ -162,6 +162,30 @@ def test_regression_trigger_renumbering_is_seen_without_the_trigger_privilege(
         admin.execute(f"DROP USER '{user}'@'%'")
 
 
+def test_dearchive_trigger_renumbering_is_not_reported_inserted(vdb_any: SyncDB) -> None:
+    """The way back, into a vicidial_list with a BEFORE INSERT trigger that renumbers, and a
+    case twin of the archive with a trigger of its own (not the target's)."""
+    db = vdb_any
+    seed_leads(db, 2)
+    assert [r[3] for r in db.archive([1, 2])] == [1, 1]
+    db.execute(
+        "CREATE TRIGGER renumber BEFORE INSERT ON vicidial_list FOR EACH ROW"
+        " SET NEW.lead_id = NEW.lead_id + 1000"
+    )
+    rows = flags(db.dearchive([1]))
+    assert rows == [(1, 0, 0, 0, "not_archived")]
+    assert db.ids("vicidial_list_archive") == [1, 2]
+    db.execute("DROP TRIGGER renumber")
+    db.execute("DELETE FROM vicidial_list")
+    if db.value("SELECT @@lower_case_table_names") == 0:
+        db.execute("CREATE TABLE `Vicidial_List` (lead_id INT)")
+        db.execute(
+            "CREATE TRIGGER twin BEFORE INSERT ON `Vicidial_List` FOR EACH ROW"
+            " SET NEW.lead_id = NEW.lead_id + 1000"
+        )
+    assert flags(db.dearchive([1, 2])) == [(1, 1, 0, 1, None), (2, 1, 0, 1, None)]
+
+
 def test_regression_case_twin_archive_is_not_read(vdb: SyncDB) -> None:
     """A table whose name differs from the archive's only by case."""
     seed_leads(vdb, 2)
