@@ -603,7 +603,8 @@ BEGIN
     -- hopper wait for the whole DELETE). That statement joins two tables: InnoDB reads the
     -- busy tables of a multi-table UPDATE with locks, and so waits for a busy row another
     -- transaction is writing; a single-table UPDATE (and the DELETE's own subqueries) at
-    -- READ COMMITTED read past it (the last committed rows) and the lead would go.
+    -- READ COMMITTED read past it (the last committed rows) and the lead would go. The busy
+    -- rows it finds stay locked for reading until the COMMIT.
     IF (v_run OR v_explain) AND p_delete THEN
         IF v_innodb AND p_direction = 'archive' THEN
             CALL lead_archive_run(
