@@ -69,6 +69,8 @@ BEGIN
                 column_type VARCHAR(255) NOT NULL,
                 type_hash BINARY(32) NOT NULL,
                 character_set_name VARCHAR(64) NULL,
+                -- a string's width in bytes (lead_archive_move sizes its copy of the rows)
+                octet_length BIGINT UNSIGNED NULL,
                 is_nullable VARCHAR(3) NOT NULL,
                 column_key VARCHAR(3) NOT NULL,
                 is_generated TINYINT(1) NOT NULL,
@@ -100,7 +102,7 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM lead_archive_problems) THEN
         INSERT INTO lead_archive_source_columns (
             column_name, ordinal_position, data_type, column_type, type_hash,
-            character_set_name, is_nullable, column_key, is_generated
+            character_set_name, octet_length, is_nullable, column_key, is_generated
         )
         SELECT
             COLUMN_NAME,
@@ -109,6 +111,7 @@ BEGIN
             LEFT(COLUMN_TYPE, 255) AS column_type,
             UNHEX(SHA2(COLUMN_TYPE, 256)) AS type_hash,
             CHARACTER_SET_NAME,
+            CHARACTER_OCTET_LENGTH,
             IS_NULLABLE,
             COLUMN_KEY,
             -- NULL (MariaDB) or '' (MySQL) for a base column

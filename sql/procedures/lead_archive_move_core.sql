@@ -100,6 +100,7 @@ BEGIN
     DECLARE v_conflict LONGTEXT DEFAULT 'FALSE';
     DECLARE v_entry_date BOOLEAN DEFAULT FALSE;
     DECLARE v_blobs BOOLEAN DEFAULT FALSE;
+    DECLARE v_row_bytes BIGINT UNSIGNED DEFAULT 0;
     DECLARE v_copy_engine VARCHAR(64);
     DECLARE v_count INT;
     DECLARE v_rows BIGINT;
@@ -321,9 +322,12 @@ BEGIN
         COALESCE(MAX(copied AND column_name = 'entry_date'), FALSE) AS has_entry_date,
         COALESCE(MAX(data_type LIKE '%text' OR data_type LIKE '%blob' OR data_type IN (
             'json', 'geometry', 'point', 'linestring', 'polygon', 'multipoint',
-            'multilinestring', 'multipolygon', 'geometrycollection', 'geomcollection'
-        )), FALSE) AS has_blobs
-    INTO v_all, v_cols, v_select, v_assign, v_equal, v_entry_date, v_blobs
+            'multilinestring', 'multipolygon', 'geometrycollection', 'geomcollection', 'vector'
+        )), FALSE) AS has_blobs,
+        -- a row of the copy in memory, at most: a string at its full width and its length,
+        -- any other value in 32 bytes (DECIMAL(65) takes 30), and the row's own overhead
+        64 + COALESCE(SUM(COALESCE(octet_length + 2, 32)), 0) AS row_bytes
+    INTO v_all, v_cols, v_select, v_assign, v_equal, v_entry_date, v_blobs, v_row_bytes
     FROM lead_archive_source_columns;
     IF v_entry_date THEN
         SET v_conflict = 'NOT (CAST(t.entry_date AS BINARY) <=> CAST(s.entry_date AS BINARY))';
@@ -353,11 +357,18 @@ BEGIN
     -- The copy of the batch: the source's columns and types, lead_id as its only key. In
     -- memory (written inside an InnoDB run's transaction like lead_archive_request: a session
     -- table nothing needs to roll back; the read into it costs a third less than into an
-    -- InnoDB table) unless a column needs BLOB storage: then MyISAM, or InnoDB when the lead
-    -- tables are (with GTIDs MySQL refuses a transaction that writes MyISAM after InnoDB).
-    -- Created before the transaction (MySQL with GTIDs refuses CREATE TEMPORARY TABLE inside
-    -- one when logging statements).
-    SET v_copy_engine = IF(v_blobs, IF(v_innodb, 'InnoDB', 'MyISAM'), 'MEMORY');
+    -- InnoDB table) unless a column needs BLOB storage, or the batch's rows, each as wide as
+    -- its columns allow (MEMORY keeps a VARCHAR at its full width), could fill more than half
+    -- of max_heap_table_size (the table would be full, error 1114): then MyISAM, or InnoDB
+    -- when the lead tables are (with GTIDs MySQL refuses a transaction that writes MyISAM
+    -- after InnoDB). Created before the transaction (MySQL with GTIDs refuses CREATE
+    -- TEMPORARY TABLE inside one when logging statements).
+    SELECT COUNT(*) INTO v_requested FROM lead_archive_request;
+    SET v_copy_engine = IF(
+        v_blobs OR v_row_bytes * v_requested > v_room DIV 2,
+        IF(v_innodb, 'InnoDB', 'MyISAM'),
+        'MEMORY'
+    );
     copy: LOOP
         BEGIN
             DECLARE CONTINUE HANDLER FOR 1050 SET v_taken = TRUE;
@@ -399,7 +410,6 @@ BEGIN
     END IF;
 
     -- 3. read the batch once (the source rows locked in lead_id order on InnoDB)
-    SELECT COUNT(*) INTO v_requested FROM lead_archive_request;
     SET v_started = SYSDATE(6);
     CALL lead_archive_run(
         v_explain,
@@ -590,14 +600,19 @@ BEGIN
     -- leads are marked by the statement just before the DELETE, in the same transaction with
     -- the rows already locked FOR UPDATE (their dispositions wait), and the DELETE does not
     -- hold the busy tables (MEMORY and MyISAM in VICIdial: their table locks would make the
-    -- hopper wait for the whole DELETE).
+    -- hopper wait for the whole DELETE). That statement joins two tables: InnoDB reads the
+    -- busy tables of a multi-table UPDATE with locks, and so waits for a busy row another
+    -- transaction is writing; a single-table UPDATE (and the DELETE's own subqueries) at
+    -- READ COMMITTED read past it (the last committed rows) and the lead would go. The busy
+    -- rows it finds stay locked for reading until the COMMIT.
     IF (v_run OR v_explain) AND p_delete THEN
         IF v_innodb AND p_direction = 'archive' THEN
             CALL lead_archive_run(
                 v_explain,
                 CONCAT(
-                    'UPDATE lead_archive_request AS r SET r.busy = ',
-                    REPLACE(v_busy, 'LEADID', 'r.lead_id'),
+                    'UPDATE lead_archive_request AS r ',
+                    'INNER JOIN lead_archive_copy AS c ON c.lead_id = r.lead_id ',
+                    'SET r.busy = ', REPLACE(v_busy, 'LEADID', 'r.lead_id'),
                     ' WHERE r.id_conflict = 0 AND (r.in_target = 1 OR r.inserted = 1)'
                 ),
                 v_rows

@@ -2,6 +2,7 @@
 -- lead_archive_request (pos, lead_id, ...), or refuse the call with SQLSTATE 45000.
 -- Written without JSON_TABLE (MariaDB 10.6+ only): the list is checked to be a JSON array
 -- of plain integer literals and then loaded by one multi-row INSERT.
+-- pos is 1, 2, 3, ... whatever auto_increment_increment and auto_increment_offset say.
 -- Session: creates lead_archive_request (MEMORY; never a caller's table of that name), which the
 -- caller drops (lead_archive_move); uses @lead_archive_sql and the prepared statement
 -- lead_archive_stmt (deallocated), which lead_archive_move restores.
@@ -23,6 +24,9 @@ BEGIN
     DECLARE v_bad INT;
     DECLARE v_message TEXT;
     DECLARE v_taken BOOLEAN DEFAULT FALSE;
+    DECLARE v_first BIGINT;
+    DECLARE v_last BIGINT;
+    DECLARE v_gap BIGINT;
 
     -- A table of this name already in the session: lead_archive_work_reclaim.
     request: LOOP
@@ -133,6 +137,27 @@ BEGIN
             );
         END IF;
         SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = v_message;
+    END IF;
+
+    -- pos numbers the ids 1, 2, 3, ... in the order given: the move's chunks are ranges of pos
+    -- bounded by the id count. AUTO_INCREMENT follows auto_increment_increment and _offset
+    -- (a caller's SET, Galera, group replication): one INSERT numbers its rows with an even
+    -- step from its first value, renumbered here in order (each new value is below every old
+    -- one still to come, so the key never collides).
+    SELECT
+        MIN(pos) AS first_pos,
+        MAX(pos) AS last_pos
+    INTO v_first, v_last
+    FROM lead_archive_request;
+    IF v_first != 1 OR v_last != v_count THEN
+        SET v_gap = IF(v_count > 1, (v_last - v_first) DIV (v_count - 1), 1);
+        UPDATE lead_archive_request
+        SET pos = (pos - v_first) DIV v_gap + 1
+        ORDER BY pos;
+        IF (SELECT MAX(pos) FROM lead_archive_request) != v_count THEN
+            SIGNAL SQLSTATE '45000'
+                SET MESSAGE_TEXT = 'internal_error: the id list could not be numbered';
+        END IF;
     END IF;
 END//
 DELIMITER ;

@@ -1,5 +1,7 @@
 """A primary and a replica (two private mariadbd): archiving replicates, in mixed and in
-statement binlog format, and both lead tables checksum the same on the replica."""
+statement binlog format, on MyISAM and on InnoDB lead tables (where the call's working tables,
+in memory, are written inside its transaction), and both lead tables checksum the same on the
+replica."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from tests.support.dbtools import SyncDB, build_vicidial
 
 
 @pytest.mark.parametrize("binlog_format", ["mixed", "statement"])
-def test_archiving_replicates(binlog_format: str) -> None:
+@pytest.mark.parametrize("engine", ["MyISAM", "InnoDB"])
+def test_archiving_replicates(engine: str, binlog_format: str) -> None:
     if mariadb_versions.cached(mariadb_versions.SYSTEM_VERSION) is None:
         pytest.skip("needs the local MariaDB binaries")
     primary = PrivateServer(
@@ -34,7 +37,7 @@ def test_archiving_replicates(binlog_format: str) -> None:
         p_root = SyncDB(primary.url("mysql"))
         p_root.execute("CREATE DATABASE asterisk CHARACTER SET utf8mb3 COLLATE utf8mb3_unicode_ci")
         db = SyncDB(primary.url("asterisk"))
-        build_vicidial(db)
+        build_vicidial(db, engine=engine)
         db.run(installer.load_sample_leads(db.conn, 1, 3000))
         db.execute("INSERT INTO vicidial_hopper (lead_id, list_id) VALUES (7, 1001)")
         ids = list(range(1, 3001))
