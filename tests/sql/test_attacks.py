@@ -124,12 +124,14 @@ def test_regression_trigger_renumbering_is_seen_without_the_trigger_privilege(
 ) -> None:
     """The procedures installed by an account with every privilege on the database but
     TRIGGER: the renumbering trigger must still be seen (MariaDB lists it to them)."""
-    if is_mysql(admin):
+    version = str(text(admin.value("SELECT VERSION()")))
+    if is_mysql(admin) or version.startswith("10.5."):
         request.applymarker(
             pytest.mark.xfail(
                 strict=True,
-                reason="MySQL's information_schema.TRIGGERS lists a table's triggers only to an"
-                " account with the TRIGGER privilege on it, and the procedures run as their"
+                reason="MySQL's and MariaDB 10.5's information_schema.TRIGGERS list a table's"
+                " triggers only to an account with the TRIGGER privilege on it (MariaDB 10.11"
+                " and 11.8 list them here), and the procedures run as their"
                 " definer: installed by an account without it, the move sees no trigger, trusts"
                 " the insert's row count and reports the renumbered lead inserted (then kept as"
                 " mismatch; nothing is lost). Reading every id back on every call would cost"
