@@ -45,7 +45,6 @@ COMMENT 'lead-archive 1'
 BEGIN
     DECLARE v_started DATETIME(6) DEFAULT SYSDATE(6);
     DECLARE v_actor VARCHAR(64);
-    DECLARE v_bound VARCHAR(20);
     DECLARE v_function VARCHAR(20);
     DECLARE v_state VARCHAR(20) DEFAULT 'ok';
     DECLARE v_vicidial_user VARCHAR(20);
@@ -120,26 +119,13 @@ BEGIN
             MESSAGE_TEXT = 'internal_error: direction must be archive or dearchive';
     END IF;
 
-    CALL lead_archive_key_holder(p_key_sha256, v_actor, v_bound);
-    IF v_actor IS NULL THEN
-        SIGNAL SQLSTATE '45000'
-            SET MESSAGE_TEXT = 'invalid_api_key: no active API user holds this key';
-    END IF;
     IF COALESCE(p_request_id, '') = '' THEN
         SIGNAL SQLSTATE '45000'
             SET MESSAGE_TEXT = 'internal_error: the gateway passes a request id';
     END IF;
-
-    IF v_bound IS NOT NULL THEN
-        CALL lead_archive_vicidial_user(
-            v_bound, v_function, v_state, v_vicidial_user, v_user_group, v_restrict
-        );
-        IF v_state = 'invalid_api_key' THEN
-            SIGNAL SQLSTATE '45000'
-                SET
-                MESSAGE_TEXT = 'invalid_api_key: the VICIdial user of this key is not active';
-        END IF;
-    END IF;
+    CALL lead_archive_key_user(
+        p_key_sha256, v_function, v_actor, v_state, v_vicidial_user, v_user_group, v_restrict
+    );
     SET v_log_user = COALESCE(v_vicidial_user, v_actor);
     SET v_logging = COALESCE(p_vicidial_log, FALSE);
     IF v_state = 'permission_denied' THEN
