@@ -1,9 +1,10 @@
 """How a bulk run stays gentle on a live dialer: batch size, pauses and pace.
 
-- :class:`BatchSizer` (``--max-lock-ms``): adapts the batch size (1..500) so that each batch's
-  longest hold on ``vicidial_list`` stays near the target, as pt-online-schema-change's
-  ``--chunk-time`` adapts its chunks. It learns from what each call reports (the procedures'
-  own measure, or the call's duration, an upper bound, when none is reported).
+- :class:`BatchSizer` (``--max-lock-ms``): adapts the batch size (1..500) so that no batch's
+  longest hold on ``vicidial_list`` goes past the bound, as pt-online-schema-change's
+  ``--chunk-time`` adapts its chunks (which aims at an average instead). It learns from what
+  each call reports (the procedures' own measure, or the call's duration, an upper bound, when
+  none is reported).
 - :class:`Gate` (``--max-load``, ``--replica-url`` with ``--max-lag``): before each batch, waits
   while the server is busier than allowed or a replica lags, saying why.
 - :class:`Pace` (``--max-rate``): at most so many leads per second over the whole run.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -23,24 +25,30 @@ from gateway.dburl import DatabaseURL
 from gateway.errors import ConfigError
 
 MAX_BATCH = MAX_LEADS
+REMEMBERED = 8  # batches whose cost per lead --max-lock-ms sizes from
 CHECK_EVERY = 1.0  # seconds between two looks at the server while paused (and at most once
 # a second while running)
 
 
 class BatchSizer:
+    """``--max-lock-ms N`` as a bound, not an average: each batch is sized from the costliest
+    lead (hold per lead) of the last few batches, so that a batch like the worst of them still
+    holds ``vicidial_list`` for N ms at most. A batch that held too long shrinks the next one at
+    once; growth is slow (half way, at most doubling), so one quick batch does not swing it."""
+
     def __init__(self, size: int, max_lock_ms: float | None) -> None:
         self.max_lock_ms = max_lock_ms
         # with a target, start small and grow: the first batch must not be the long one
         self.size = size if max_lock_ms is None else min(size, 50)
         self.ceiling = size
+        self.costs: deque[float] = deque(maxlen=REMEMBERED)  # ms per lead, newest last
 
     def observe(self, count: int, lock_ms: float | None) -> None:
         if self.max_lock_ms is None or lock_ms is None or count == 0:
             return
-        per_lead = max(lock_ms, 0.01) / count
-        wanted = self.max_lock_ms / per_lead
-        # move half way, at most doubling: one noisy batch must not swing the size
-        size = min(self.size * 2, (self.size + wanted) / 2)
+        self.costs.append(max(lock_ms, 0.01) / count)
+        wanted = self.max_lock_ms / max(self.costs)
+        size = wanted if wanted < self.size else min(self.size * 2, (self.size + wanted) / 2)
         self.size = max(1, min(self.ceiling, int(size)))
 
 

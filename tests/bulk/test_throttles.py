@@ -30,7 +30,7 @@ def test_sizer_shrinks_to_the_target_and_grows_back() -> None:
     for _ in range(10):
         sizer.observe(sizer.size, lock_ms=sizer.size * 0.2)  # 0.2 ms a lead: 100 fit in 20 ms
     assert 90 <= sizer.size <= 110
-    for _ in range(10):
+    for _ in range(20):
         sizer.observe(sizer.size, lock_ms=sizer.size * 0.01)  # cheap leads: up to the ceiling
     assert sizer.size == 500
     sizer.observe(500, lock_ms=10_000)  # one very slow batch: down at once, but not below 1
@@ -38,6 +38,22 @@ def test_sizer_shrinks_to_the_target_and_grows_back() -> None:
     fixed = BatchSizer(200, max_lock_ms=None)
     fixed.observe(200, lock_ms=10_000)
     assert fixed.size == 200
+
+
+def test_sizer_is_a_bound_not_an_average() -> None:
+    # holds that vary by half from one batch to the next: sized from the costliest recent
+    # lead, no batch after the first few goes past the bound (an average would, every other time)
+    sizer = BatchSizer(500, max_lock_ms=20)
+    holds = []
+    for i in range(40):
+        size = sizer.size
+        hold = size * (0.12 if i % 2 else 0.08)
+        holds.append(hold)
+        sizer.observe(size, lock_ms=hold)
+    assert max(holds[4:]) <= 20
+    assert min(holds[-10:]) >= 20 * 0.08 / 0.12 * 0.9  # and not needlessly small
+    sizer.observe(sizer.size, lock_ms=sizer.size * 0.5)  # the table got slower: shrinks at once
+    assert sizer.size * 0.5 <= 20
 
 
 def test_pace_spreads_leads_over_time() -> None:
