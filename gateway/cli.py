@@ -192,8 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-lock-ms",
         type=float,
         metavar="MS",
-        help="adapt the batch size (up to --batch-size) so that each batch holds "
-        "vicidial_list for about MS milliseconds at most",
+        help="adapt the batch size (up to --batch-size) so that no statement of a batch "
+        "holds vicidial_list longer than MS milliseconds (sized from the costliest recent "
+        "batch)",
     )
     gentle.add_argument(
         "--max-load",
