@@ -617,3 +617,18 @@ def test_read_only_transaction_session_writes_nothing(vdb_any: SyncDB) -> None:
     finally:
         db.execute("SET SESSION TRANSACTION READ WRITE")
     assert db.checksums() == before and db.audit_count() == 0
+
+
+def test_regression_require_primary_key_session_archives(vdb_any: SyncDB) -> None:
+    """sql_require_primary_key=1 (MySQL; cloud servers set it globally): the call's working
+    tables without a primary key were refused (3750) and every call failed; each has one now."""
+    db = vdb_any
+    try:
+        db.execute("SET SESSION sql_require_primary_key = 1")
+    except MySQLError as exc:
+        pytest.skip(f"no sql_require_primary_key here: {exc.args}")
+    seed_leads(db, 3)
+    assert flags(db.archive([1, 2])) == [(1, 1, 0, 1, None), (2, 1, 0, 1, None)]
+    assert flags(db.call("archive_leads_plan", "[3]", True, True, True)) == [(3, 1, 0, 1, None)]
+    assert flags(db.dearchive([1])) == [(1, 1, 0, 1, None)]
+    assert db.value("SELECT @@sql_require_primary_key") == 1
