@@ -4,6 +4,7 @@ or to make a refused call write something is a ``test_regression_…``."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import uuid
@@ -14,7 +15,8 @@ from asyncmy.errors import MySQLError
 
 from gateway.admin import installer
 from gateway.dburl import DatabaseURL
-from tests.support import secrets
+from gateway.dev.mariadb_server import PrivateServer
+from tests.support import mariadb_versions, secrets
 from tests.support.dbtools import SyncDB, build_vicidial, seed_leads
 
 
@@ -632,3 +634,48 @@ def test_regression_require_primary_key_session_archives(vdb_any: SyncDB) -> Non
     assert flags(db.call("archive_leads_plan", "[3]", True, True, True)) == [(3, 1, 0, 1, None)]
     assert flags(db.dearchive([1])) == [(1, 1, 0, 1, None)]
     assert db.value("SELECT @@sql_require_primary_key") == 1
+
+
+def test_lower_case_table_names_server(mariadb_version: str) -> None:
+    """A server with lower_case_table_names=1 (a database named in capitals, a trigger and a
+    caller's temporary table named in capitals): the trigger on the archive is found, the
+    temporary table is refused as a shadow, and the leads move."""
+    binaries = mariadb_versions.cached(mariadb_version)
+    if os.environ.get("LEAD_ARCHIVE_TEST_DSN") or binaries is None:
+        pytest.skip("needs a private server")
+    if binaries.flavor == "mysql":
+        pytest.skip("MySQL takes lower_case_table_names only when the datadir is made")
+    server = PrivateServer(
+        mariadbd=binaries.mariadbd,
+        install_db=binaries.install_db,
+        basedir=binaries.basedir,
+        env=dict(binaries.env),
+        flavor=binaries.flavor,
+        build_args=binaries.args,
+        extra_args=("--lower-case-table-names=1",),
+    ).start()
+    try:
+        root = SyncDB(server.url("mysql"))
+        root.execute("CREATE DATABASE Asterisk CHARACTER SET utf8mb3 COLLATE utf8mb3_unicode_ci")
+        root.close()
+        db = SyncDB(server.url("Asterisk"))
+        try:
+            build_vicidial(db)
+            seed_leads(db, 3)
+            db.execute(
+                "CREATE TRIGGER renumber BEFORE INSERT ON VICIDIAL_LIST_ARCHIVE FOR EACH ROW"
+                " SET NEW.lead_id = NEW.lead_id + 1000"
+            )
+            assert flags(db.archive([1])) == [(1, 0, 0, 0, "not_archived")]
+            db.execute("DROP TRIGGER renumber")
+            db.execute("CREATE TEMPORARY TABLE VICIDIAL_LIST_ARCHIVE (lead_id INT)")
+            with pytest.raises(MySQLError) as info:
+                db.archive([2])
+            assert str(text(info.value.args[1])).startswith("schema_mismatch:")
+            db.execute("DROP TEMPORARY TABLE vicidial_list_archive")
+            assert flags(db.archive([2, 3])) == [(2, 1, 0, 1, None), (3, 1, 0, 1, None)]
+            assert db.ids("vicidial_list") == [1]
+        finally:
+            db.close()
+    finally:
+        server.stop()
