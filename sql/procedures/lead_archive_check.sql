@@ -51,7 +51,9 @@ BEGIN
     report: LOOP
         BEGIN
             DECLARE CONTINUE HANDLER FOR 1050 SET v_taken = TRUE;
+            -- a primary key: sql_require_primary_key (MySQL) refuses a table without one
             CREATE TEMPORARY TABLE lead_archive_check_report (
+                report_no INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 direction VARCHAR(16) NOT NULL,
                 column_name VARCHAR(64) NOT NULL,
                 problem VARCHAR(512) NOT NULL,

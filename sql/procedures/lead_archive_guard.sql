@@ -46,7 +46,10 @@ BEGIN
     problems: LOOP
         BEGIN
             DECLARE CONTINUE HANDLER FOR 1050 SET v_taken = TRUE;
+            -- a primary key on every working table: a server or session with
+            -- sql_require_primary_key (MySQL) refuses temporary tables without one (3750)
             CREATE TEMPORARY TABLE lead_archive_problems (
+                problem_no INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 column_name VARCHAR(64) NOT NULL,
                 problem VARCHAR(512) NOT NULL,
                 lead_archive_work TINYINT NULL

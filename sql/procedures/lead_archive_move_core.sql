@@ -33,7 +33,8 @@
 --      statement just before it (see there why that is as strict as InnoDB allows)
 -- Steps 3-7 read the source at step 3 and at step 7 only; steps 5 and 6 never read it.
 -- Compared byte for byte: CAST(... AS BINARY) <=> (NULL-safe; case, trailing spaces and accents
--- count), FLOAT and DOUBLE also by value (their text is rounded); the call runs with
+-- count; TEXT and BLOB by CONVERT(... USING binary), which no max_allowed_packet turns into
+-- NULL), FLOAT and DOUBLE also by value (their text is rounded); the call runs with
 -- time_zone '+00:00', so a TIMESTAMP compares and copies as its instant.
 -- Reused ids: a target row with the same lead_id but another entry_date (NULL-safe) is another
 -- lead; it is never updated over and the lead is never deleted: reason 'id_conflict' (set
@@ -314,8 +315,22 @@ BEGIN
                     ),
                     ''
                 ),
-                'CAST(t.`', REPLACE(column_name, '`', '``'), '` AS BINARY) <=> CAST(s.`',
-                REPLACE(column_name, '`', '``'), '` AS BINARY)'
+                -- TEXT and BLOB by CONVERT(... USING binary), the same bytes: MariaDB's CAST
+                -- of a value longer than max_allowed_packet (lowered after it was written) is
+                -- NULL in a WHERE, and NULL <=> NULL let the delete take a lead whose text
+                -- differed
+                IF(
+                    data_type LIKE '%text' OR data_type LIKE '%blob',
+                    CONCAT(
+                        'CONVERT(t.`', REPLACE(column_name, '`', '``'),
+                        '` USING binary) <=> CONVERT(s.`',
+                        REPLACE(column_name, '`', '``'), '` USING binary)'
+                    ),
+                    CONCAT(
+                        'CAST(t.`', REPLACE(column_name, '`', '``'), '` AS BINARY) <=> CAST(s.`',
+                        REPLACE(column_name, '`', '``'), '` AS BINARY)'
+                    )
+                )
             )
             ORDER BY ordinal_position SEPARATOR ' AND '
         ) AS equal_expression,

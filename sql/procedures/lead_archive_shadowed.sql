@@ -7,6 +7,7 @@
 -- CREATE TEMPORARY TABLE of that name fails with error 1050 exactly when the session has one;
 -- when it succeeds, the table just made is dropped again (never the caller's). Static
 -- statements, one per name: a prepared statement per name would cost four times as much.
+-- Each probe has a primary key: sql_require_primary_key (MySQL) refuses a table without one.
 -- Session: nothing left behind.
 SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';
 
@@ -27,7 +28,7 @@ BEGIN
         BEGIN
             DECLARE CONTINUE HANDLER FOR 1050 SET v_hidden = TRUE;
             CREATE TEMPORARY TABLE vicidial_list (
-                lead_archive_probe TINYINT
+                lead_archive_probe TINYINT NOT NULL PRIMARY KEY
             ) ENGINE = MEMORY;
         END;
         IF v_hidden THEN
@@ -43,7 +44,7 @@ BEGIN
         BEGIN
             DECLARE CONTINUE HANDLER FOR 1050 SET v_hidden = TRUE;
             CREATE TEMPORARY TABLE vicidial_list_archive (
-                lead_archive_probe TINYINT
+                lead_archive_probe TINYINT NOT NULL PRIMARY KEY
             ) ENGINE = MEMORY;
         END;
         IF v_hidden THEN
@@ -59,7 +60,7 @@ BEGIN
         BEGIN
             DECLARE CONTINUE HANDLER FOR 1050 SET v_hidden = TRUE;
             CREATE TEMPORARY TABLE lead_archive_audit (
-                lead_archive_probe TINYINT
+                lead_archive_probe TINYINT NOT NULL PRIMARY KEY
             ) ENGINE = MEMORY;
         END;
         IF v_hidden THEN
@@ -75,7 +76,7 @@ BEGIN
         BEGIN
             DECLARE CONTINUE HANDLER FOR 1050 SET v_hidden = TRUE;
             CREATE TEMPORARY TABLE vicidial_hopper (
-                lead_archive_probe TINYINT
+                lead_archive_probe TINYINT NOT NULL PRIMARY KEY
             ) ENGINE = MEMORY;
         END;
         IF v_hidden THEN
@@ -91,7 +92,7 @@ BEGIN
         BEGIN
             DECLARE CONTINUE HANDLER FOR 1050 SET v_hidden = TRUE;
             CREATE TEMPORARY TABLE vicidial_auto_calls (
-                lead_archive_probe TINYINT
+                lead_archive_probe TINYINT NOT NULL PRIMARY KEY
             ) ENGINE = MEMORY;
         END;
         IF v_hidden THEN
@@ -107,7 +108,7 @@ BEGIN
         BEGIN
             DECLARE CONTINUE HANDLER FOR 1050 SET v_hidden = TRUE;
             CREATE TEMPORARY TABLE vicidial_live_agents (
-                lead_archive_probe TINYINT
+                lead_archive_probe TINYINT NOT NULL PRIMARY KEY
             ) ENGINE = MEMORY;
         END;
         IF v_hidden THEN
@@ -123,7 +124,7 @@ BEGIN
         BEGIN
             DECLARE CONTINUE HANDLER FOR 1050 SET v_hidden = TRUE;
             CREATE TEMPORARY TABLE vicidial_callbacks (
-                lead_archive_probe TINYINT
+                lead_archive_probe TINYINT NOT NULL PRIMARY KEY
             ) ENGINE = MEMORY;
         END;
         IF v_hidden THEN
@@ -139,7 +140,7 @@ BEGIN
         BEGIN
             DECLARE CONTINUE HANDLER FOR 1050 SET v_hidden = TRUE;
             CREATE TEMPORARY TABLE vicidial_inbound_callback_queue (
-                lead_archive_probe TINYINT
+                lead_archive_probe TINYINT NOT NULL PRIMARY KEY
             ) ENGINE = MEMORY;
         END;
         IF v_hidden THEN
@@ -155,7 +156,7 @@ BEGIN
         BEGIN
             DECLARE CONTINUE HANDLER FOR 1050 SET v_hidden = TRUE;
             CREATE TEMPORARY TABLE vicidial_abandon_check_queue (
-                lead_archive_probe TINYINT
+                lead_archive_probe TINYINT NOT NULL PRIMARY KEY
             ) ENGINE = MEMORY;
         END;
         IF v_hidden THEN
@@ -171,7 +172,7 @@ BEGIN
         BEGIN
             DECLARE CONTINUE HANDLER FOR 1050 SET v_hidden = TRUE;
             CREATE TEMPORARY TABLE vicidial_shared_drops (
-                lead_archive_probe TINYINT
+                lead_archive_probe TINYINT NOT NULL PRIMARY KEY
             ) ENGINE = MEMORY;
         END;
         IF v_hidden THEN
@@ -187,7 +188,7 @@ BEGIN
         BEGIN
             DECLARE CONTINUE HANDLER FOR 1050 SET v_hidden = TRUE;
             CREATE TEMPORARY TABLE vicidial_hci_reserve (
-                lead_archive_probe TINYINT
+                lead_archive_probe TINYINT NOT NULL PRIMARY KEY
             ) ENGINE = MEMORY;
         END;
         IF v_hidden THEN
