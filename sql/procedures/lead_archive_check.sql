@@ -24,6 +24,8 @@ BEGIN
     DECLARE v_sql_safe_updates BIGINT DEFAULT @@SESSION.sql_safe_updates;
     DECLARE v_sql_big_selects BIGINT DEFAULT @@SESSION.sql_big_selects;
     DECLARE v_user_sql LONGTEXT DEFAULT @lead_archive_sql;
+    -- the report numbers its rows: the caller's LAST_INSERT_ID() is given back on the way out
+    DECLARE v_last_insert_id BIGINT UNSIGNED DEFAULT LAST_INSERT_ID();
 
     DECLARE EXIT HANDLER FOR SQLEXCEPTION
     BEGIN
@@ -39,6 +41,7 @@ BEGIN
         SET SESSION sql_safe_updates = v_sql_safe_updates;
         SET SESSION sql_big_selects = v_sql_big_selects;
         SET @lead_archive_sql = v_user_sql;
+        DO LAST_INSERT_ID(v_last_insert_id);
         RESIGNAL;
     END;
 
@@ -117,5 +120,6 @@ BEGIN
     SET SESSION sql_safe_updates = v_sql_safe_updates;
     SET SESSION sql_big_selects = v_sql_big_selects;
     SET @lead_archive_sql = v_user_sql;
+    DO LAST_INSERT_ID(v_last_insert_id);
 END//
 DELIMITER ;

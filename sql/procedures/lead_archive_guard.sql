@@ -40,6 +40,8 @@ BEGIN
     DECLARE v_taken BOOLEAN DEFAULT FALSE;
     DECLARE v_engine VARCHAR(64);
     DECLARE v_table_type VARCHAR(64);
+    -- the problem list numbers its rows: the caller's LAST_INSERT_ID() is given back at the end
+    DECLARE v_last_insert_id BIGINT UNSIGNED DEFAULT LAST_INSERT_ID();
 
     -- The working tables. A table of the same name already in the session is a leftover of
     -- an earlier call (dropped) or the caller's (refused): lead_archive_work_reclaim.
@@ -252,5 +254,6 @@ BEGIN
             );
         END IF;
     END IF;
+    DO LAST_INSERT_ID(v_last_insert_id);
 END//
 DELIMITER ;
