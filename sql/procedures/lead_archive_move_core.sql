@@ -33,9 +33,9 @@
 --      statement just before it (see there why that is as strict as InnoDB allows)
 -- Steps 3-7 read the source at step 3 and at step 7 only; steps 5 and 6 never read it.
 -- Compared byte for byte: CAST(... AS BINARY) <=> (NULL-safe; case, trailing spaces and accents
--- count; TEXT and BLOB by CONVERT(... USING binary), which no max_allowed_packet turns into
--- NULL), FLOAT and DOUBLE also by value (their text is rounded); the call runs with
--- time_zone '+00:00', so a TIMESTAMP compares and copies as its instant.
+-- count; strings by CONVERT(... USING binary), which no max_allowed_packet turns into NULL),
+-- FLOAT and DOUBLE also by value (their text is rounded); the call runs with time_zone
+-- '+00:00', so a TIMESTAMP compares and copies as its instant.
 -- Reused ids: a target row with the same lead_id but another entry_date (NULL-safe) is another
 -- lead; it is never updated over and the lead is never deleted: reason 'id_conflict' (set
 -- whatever the flags, since the lead can be neither updated nor deleted).
@@ -315,12 +315,13 @@ BEGIN
                     ),
                     ''
                 ),
-                -- TEXT and BLOB by CONVERT(... USING binary), the same bytes: MariaDB's CAST
-                -- of a value longer than max_allowed_packet (lowered after it was written) is
-                -- NULL in a WHERE, and NULL <=> NULL let the delete take a lead whose text
-                -- differed
+                -- Strings by CONVERT(... USING binary), the same bytes: MariaDB's CAST of a
+                -- value longer than max_allowed_packet (lowered after it was written: a
+                -- MEDIUMTEXT of 3 MB, or a wide VARCHAR under a small packet) is NULL in a
+                -- WHERE, and NULL <=> NULL let the delete take a lead whose text differed
                 IF(
-                    data_type LIKE '%text' OR data_type LIKE '%blob',
+                    data_type IN ('char', 'varchar', 'binary', 'varbinary')
+                    OR data_type LIKE '%text' OR data_type LIKE '%blob',
                     CONCAT(
                         'CONVERT(t.`', REPLACE(column_name, '`', '``'),
                         '` USING binary) <=> CONVERT(s.`',

@@ -525,6 +525,37 @@ def test_regression_text_longer_than_the_packet_is_still_compared(
     assert db.ids("vicidial_list") == [1]
 
 
+def test_regression_wide_varchar_longer_than_the_packet_is_still_compared(
+    vdb_any: SyncDB, admin: SyncDB
+) -> None:
+    """The same for a VARCHAR: a drifted comments VARCHAR(20000) holding 18,000 bytes on a
+    server whose max_allowed_packet was lowered to 16 KB. Its CAST(... AS BINARY) was NULL
+    on both sides, and the delete took the lead the dialer had rewritten."""
+    db = vdb_any
+    for table in ("vicidial_list", "vicidial_list_archive"):
+        db.execute(
+            f"ALTER TABLE `{table}` MODIFY comments VARCHAR(20000) CHARACTER SET latin1 NULL"
+        )
+    seed_leads(db, 2)
+    db.execute("UPDATE vicidial_list SET comments = REPEAT('a', 18000)")
+    db.execute("CREATE TABLE newer (comments VARCHAR(20000) CHARACTER SET latin1)")
+    db.execute("INSERT INTO newer VALUES (CONCAT(REPEAT('a', 17999), 'b'))")
+    db.execute(
+        "CREATE TRIGGER dialer AFTER INSERT ON vicidial_list_archive FOR EACH ROW"
+        " UPDATE vicidial_list SET comments = (SELECT comments FROM newer)"
+        " WHERE lead_id = NEW.lead_id AND lead_id = 1"
+    )
+    small, old = small_packet_session(db, admin, 16384)
+    try:
+        rows = flags(small.archive([1, 2]))
+    finally:
+        small.close()
+        admin.execute(f"SET GLOBAL max_allowed_packet = {old}")
+    assert rows == [(1, 1, 0, 0, "mismatch"), (2, 1, 0, 1, None)]
+    assert db.value("SELECT RIGHT(comments, 1) FROM vicidial_list WHERE lead_id = 1") == "b"
+    assert db.ids("vicidial_list") == [1]
+
+
 def test_500_ids_spread_over_whitespace(vdb: SyncDB) -> None:
     """The largest list, every JSON whitespace between the ids: all of them, in order."""
     ids = seed_leads(vdb, 500)
