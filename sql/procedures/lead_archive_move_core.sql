@@ -226,6 +226,15 @@ BEGIN
             SET
             MESSAGE_TEXT = 'internal_error: direction must be archive or dearchive';
     END IF;
+    -- A read-only server (a replica, a primary in maintenance) refuses the writes of its
+    -- ordinary accounts but not those of a definer with SUPER or READ ONLY ADMIN, which these
+    -- procedures run as: a gateway pointed at a replica would archive there alone, and the
+    -- replica would no longer match its primary. The check is the procedure's own.
+    IF v_run AND CAST(@@GLOBAL.read_only AS CHAR) NOT IN ('0', 'OFF') THEN
+        SIGNAL SQLSTATE '45000'
+            SET
+            MESSAGE_TEXT = 'database_unavailable: the server is read_only (a replica?)';
+    END IF;
     SET v_source_is_list = (v_source = 'vicidial_list');
     SET p_insert = COALESCE(p_insert, FALSE);
     SET p_update = COALESCE(p_update, FALSE);

@@ -652,6 +652,28 @@ def test_read_only_transaction_session_writes_nothing(vdb_any: SyncDB) -> None:
     assert db.checksums() == before and db.audit_count() == 0
 
 
+def test_regression_read_only_server_is_not_written_through_the_definer(
+    vdb_any: SyncDB, admin: SyncDB
+) -> None:
+    """A read-only server (a replica): its ordinary accounts cannot write, but the procedures
+    run as their definer, whom read_only does not stop, and archived there alone. Refused
+    now (database_unavailable), nothing written; a plan still answers."""
+    db = vdb_any
+    seed_leads(db, 2)
+    before = db.checksums()
+    admin.execute("SET GLOBAL read_only = 1")
+    try:
+        with pytest.raises(MySQLError) as info:
+            db.archive([1, 2])
+        assert info.value.args[0] == 1644
+        assert str(text(info.value.args[1])).startswith("database_unavailable: ")
+        assert flags(db.call("archive_leads_plan", "[1]", True, True, True)) == [(1, 1, 0, 1, None)]
+    finally:
+        admin.execute("SET GLOBAL read_only = 0")
+    assert db.checksums() == before and db.audit_count() == 0
+    assert flags(db.archive([1])) == [(1, 1, 0, 1, None)]
+
+
 def test_regression_require_primary_key_session_archives(vdb_any: SyncDB) -> None:
     """sql_require_primary_key=1 (MySQL; cloud servers set it globally): the call's working
     tables without a primary key were refused (3750) and every call failed; each has one now."""
