@@ -549,14 +549,19 @@ def measure(ctx: Context) -> dict[str, Any]:
 def merge(previous: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     """Phases measured again (``--dialer-phases``) replace those of the same name in the
     day's results; the others are kept. Each phase carries its own idle baseline; the engine's
-    baseline stays the first run's, the new run's is kept beside it under ``reruns``."""
+    baseline stays the first run's, the new run's is kept beside it under ``reruns``, unless
+    the new run measured every phase again: then it is the engine's run."""
     engines = dict(previous.get("engines", {}))
     for engine, run in new.get("engines", {}).items():
         old = engines.get(engine)
-        if old is None or old.get("leads") != run.get("leads"):
+        names = [p["name"] for p in run["phases"]]
+        if (
+            old is None
+            or old.get("leads") != run.get("leads")
+            or {p["name"] for p in old["phases"]} <= set(names)
+        ):
             engines[engine] = run
             continue
-        names = [p["name"] for p in run["phases"]]
         phases = [p for p in old["phases"] if p["name"] not in names] + run["phases"]
         order = {p.name: i for i, p in enumerate(PHASES)}
         phases.sort(key=lambda p: order.get(p["name"], len(order)))
