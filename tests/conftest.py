@@ -26,7 +26,7 @@ from collections.abc import Iterator
 import pytest
 
 from gateway.dburl import DatabaseURL
-from gateway.dev.mariadb_server import MYSQL_SETTINGS, VICIDIAL_SETTINGS, PrivateServer
+from gateway.dev.mariadb_server import MYSQL_SETTINGS, VICIDIAL_SETTINGS
 from tests.support import mariadb_versions
 from tests.support.dbtools import SyncDB, build_vicidial
 
@@ -142,14 +142,7 @@ def server(mariadb_version: str) -> Iterator[DatabaseURL]:
     binaries = mariadb_versions.cached(mariadb_version)
     if binaries is None:
         pytest.skip(f"{mariadb_versions.server_name(mariadb_version)} is not available here")
-    with PrivateServer(
-        mariadbd=binaries.mariadbd,
-        install_db=binaries.install_db,
-        basedir=binaries.basedir,
-        env=dict(binaries.env),
-        flavor=binaries.flavor,
-        build_args=binaries.args,
-    ) as private:
+    with binaries.server() as private:
         yield private.url("mysql")
 
 

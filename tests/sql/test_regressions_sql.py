@@ -27,7 +27,6 @@ from asyncmy.errors import MySQLError
 
 from gateway.admin import installer
 from gateway.dburl import DatabaseURL
-from gateway.dev.mariadb_server import PrivateServer
 from tests.support import mariadb_versions, secrets
 from tests.support.dbtools import SyncDB, build_vicidial, insert_leads, make_lead, seed_leads
 from tests.support.processes import cli_env, run_cli
@@ -685,23 +684,15 @@ def statement_binlog_db(mariadb_version: str) -> Iterator[SyncDB]:
     binaries = mariadb_versions.cached(mariadb_version)
     if binaries is None:
         pytest.skip(f"MariaDB {mariadb_version} is not available here")
-    server = PrivateServer(
-        mariadbd=binaries.mariadbd,
-        install_db=binaries.install_db,
-        basedir=binaries.basedir,
-        env=dict(binaries.env),
-        flavor=binaries.flavor,
-        build_args=binaries.args,
-        extra_args=(
-            "--log-bin=primary-bin",
-            "--server-id=1",
-            "--binlog-format=statement",
-            # MySQL: statement logging of temporary tables needs GTIDs off
-            *(
-                ("--gtid-mode=OFF", "--enforce-gtid-consistency=OFF")
-                if binaries.flavor == "mysql"
-                else ()
-            ),
+    server = binaries.server(
+        "--log-bin=primary-bin",
+        "--server-id=1",
+        "--binlog-format=statement",
+        # MySQL: statement logging of temporary tables needs GTIDs off
+        *(
+            ("--gtid-mode=OFF", "--enforce-gtid-consistency=OFF")
+            if binaries.flavor == "mysql"
+            else ()
         ),
     ).start()
     try:

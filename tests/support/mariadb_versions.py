@@ -28,6 +28,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from gateway.dev.mariadb_server import PrivateServer
+
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 TRIXIE_LIBS = [
     "libc6",
@@ -111,6 +113,18 @@ class Binaries:
     flavor: str = "mariadb"
     # server options this build needs (MySQL: where its messages and plugins are)
     args: tuple[str, ...] = ()
+
+    def server(self, *extra_args: str) -> PrivateServer:
+        """A private server of this version (not started), with these options added."""
+        return PrivateServer(
+            mariadbd=self.mariadbd,
+            install_db=self.install_db,
+            basedir=self.basedir,
+            env=dict(self.env),
+            flavor=self.flavor,
+            build_args=self.args,
+            extra_args=extra_args,
+        )
 
 
 def cache_dir() -> Path:
